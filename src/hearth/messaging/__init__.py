@@ -1,0 +1,1 @@
+"""Messaging channels (email, later SMS), client assistant and crisis guard."""

@@ -1,0 +1,1 @@
+"""Practice, clinicians, clients, guardians, care teams, diagnoses, consents, appointments."""

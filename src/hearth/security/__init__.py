@@ -1,0 +1,1 @@
+"""Passwords, sessions, roles and permissions, audit chain, encryption."""

@@ -1,0 +1,1 @@
+"""Pages (Jinja2 + htmx), request dependencies and the audit/CSRF plumbing."""
