@@ -51,7 +51,9 @@ def get_db(request: Request) -> Iterator[Session]:
 
 
 Rt = Annotated[Runtime, Depends(get_runtime)]
-Db = Annotated[Session, Depends(get_db)]
+# scope="function": the session commits before the response is sent, so a redirect after a
+# form post never shows the page before its write is visible.
+Db = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def _auth_session(request: Request, db: Session) -> AuthSession | None:
@@ -61,6 +63,8 @@ def _auth_session(request: Request, db: Session) -> AuthSession | None:
     token = request.cookies.get(SESSION_COOKIE)
     row = auth.load_session(db, get_runtime(request).settings, token) if token else None
     request.state.auth_session = row
+    if row is not None:  # kept as a plain value: error pages render after a rollback
+        request.state.csrf_token = row.csrf_token
     return row
 
 
@@ -119,6 +123,9 @@ OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 def csrf_token_for(request: Request) -> str:
     """The token a page must put in its forms (session token, or the double-submit cookie)."""
+    cached = getattr(request.state, "csrf_token", None)
+    if cached:
+        return str(cached)
     row = getattr(request.state, "auth_session", None)
     if row is not None:
         return str(row.csrf_token)
