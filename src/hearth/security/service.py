@@ -171,15 +171,19 @@ def revoke_all_sessions(
     session: Session, principal_kind: str, principal_id: str, *, keep: str | None = None
 ) -> int:
     """End every session of a principal, except optionally the one with digest `keep`."""
-    stmt = update(AuthSession).where(
+    stmt = select(AuthSession).where(
         AuthSession.principal_kind == principal_kind,
         AuthSession.principal_id == principal_id,
         AuthSession.revoked_at.is_(None),
     )
     if keep is not None:
         stmt = stmt.where(AuthSession.id != keep)
-    result = session.execute(stmt.values(revoked_at=utcnow()))
-    return int(getattr(result, "rowcount", 0) or 0)
+    now = utcnow()
+    rows = session.scalars(stmt).all()
+    for row in rows:
+        row.revoked_at = now
+    session.flush()
+    return len(rows)
 
 
 def change_password(
