@@ -1,15 +1,19 @@
-"""Outgoing messages: every message is stored, then delivered by a job."""
+"""Outgoing messages (stored, then delivered by a job) and the contact blind index."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hearth.db import Base, UTCDateTime, utcnow
 from hearth.security.crypto import EncryptedText
 from hearth.security.models import new_id
+
+MESSAGE_CHANNELS = ("email", "sms")
+MESSAGE_CATEGORIES = ("security", "administrative", "billing", "clinical")
+MESSAGE_STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
 
 
 class OutboundMessage(Base):
@@ -26,8 +30,29 @@ class OutboundMessage(Base):
     subject: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
     body: Mapped[str] = mapped_column(EncryptedText)
     client_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
-    status: Mapped[str] = mapped_column(String(12), default="queued")  # queued | sent | failed
+    status: Mapped[str] = mapped_column(
+        String(12), default="queued", index=True
+    )  # queued | sending | sent | failed | cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    provider_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ContactIndex(Base):
+    """Blind index (HMAC) of a portal principal's contact address, for sign-in by email.
+
+    Contact addresses are encrypted, so they cannot be compared in SQL; this table
+    holds one keyed hash per principal and channel, kept current by
+    ``messaging.contacts`` whenever a client's or guardian's contact changes.
+    """
+
+    __tablename__ = "contact_index"
+    __table_args__ = (Index("ix_contact_index_term", "channel", "term"),)
+
+    principal_kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # client | guardian
+    principal_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)  # email | sms
+    term: Mapped[str] = mapped_column(String(64))

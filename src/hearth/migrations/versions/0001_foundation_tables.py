@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 02:04:41.921822
+Create Date: 2026-11-27 02:12:37.075964
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from alembic import op
 
 import hearth.db
 import hearth.security.crypto
+
 
 revision = "0001"
 down_revision = None
@@ -92,6 +93,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_clients")),
     )
     op.create_table(
+        "contact_index",
+        sa.Column("principal_kind", sa.String(length=16), nullable=False),
+        sa.Column("principal_id", sa.String(length=32), nullable=False),
+        sa.Column("channel", sa.String(length=10), nullable=False),
+        sa.Column("term", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "principal_kind", "principal_id", "channel", name=op.f("pk_contact_index")
+        ),
+    )
+    with op.batch_alter_table("contact_index", schema=None) as batch_op:
+        batch_op.create_index("ix_contact_index_term", ["channel", "term"], unique=False)
+
+    op.create_table(
         "data_keys",
         sa.Column("id", sa.LargeBinary(length=16), nullable=False),
         sa.Column("wrapped", sa.LargeBinary(), nullable=False),
@@ -135,6 +149,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("provider_id", sa.String(length=200), nullable=True),
+        sa.Column("claimed_at", hearth.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", hearth.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("sent_at", hearth.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbound_messages")),
@@ -143,6 +159,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_outbound_messages_client_id"), ["client_id"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_outbound_messages_status"), ["status"], unique=False)
 
     op.create_table(
         "practice",
@@ -420,6 +437,7 @@ def downgrade() -> None:
     op.drop_table("users")
     op.drop_table("practice")
     with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbound_messages_status"))
         batch_op.drop_index(batch_op.f("ix_outbound_messages_client_id"))
 
     op.drop_table("outbound_messages")
@@ -429,6 +447,10 @@ def downgrade() -> None:
     op.drop_table("magic_links")
     op.drop_table("job_records")
     op.drop_table("data_keys")
+    with op.batch_alter_table("contact_index", schema=None) as batch_op:
+        batch_op.drop_index("ix_contact_index_term")
+
+    op.drop_table("contact_index")
     op.drop_table("clients")
     with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auth_sessions_principal_id"))
