@@ -14,8 +14,9 @@ def _icd() -> ModuleType:
     """The code set, imported on first use (it takes a few seconds to load)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import simple_icd_10_cm  # type: ignore[import-untyped]
-    return simple_icd_10_cm
+        import simple_icd_10_cm
+    module: ModuleType = simple_icd_10_cm
+    return module
 
 
 _SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$")

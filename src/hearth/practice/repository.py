@@ -52,13 +52,13 @@ class ClientRepository:
         self.principal = principal
 
     # --- scoping -------------------------------------------------------------
-    def _care_team_clients(self) -> Select[tuple[str]]:
+    def _care_team_clients(self) -> Select[str]:
         ids = care_team_clinician_ids(self.principal)
         return select(CareTeamMember.client_id).where(
             CareTeamMember.ended_at.is_(None), CareTeamMember.clinician_id.in_(ids)
         )
 
-    def _scoped(self, scope: Scope) -> Select[tuple[Client]]:
+    def _scoped(self, scope: Scope) -> Select[Client]:
         stmt = select(Client)
         if scope is Scope.ALL:
             return stmt.where(true())
@@ -66,7 +66,7 @@ class ClientRepository:
             return stmt.where(Client.id.in_(self._care_team_clients()))
         return stmt.where(false())
 
-    def readable(self) -> Select[tuple[Client]]:
+    def readable(self) -> Select[Client]:
         """Clients whose identity rows the principal may read."""
         return self._scoped(client_scope(self.principal))
 

@@ -57,9 +57,10 @@ def _append(
     written = []
     for e in entries:
         seq += 1
-        row = {
+        at = (e.at or utcnow()).astimezone(dt.UTC).replace(microsecond=0)
+        row: dict[str, object] = {
             "seq": seq,
-            "at": (e.at or utcnow()).astimezone(dt.UTC).replace(microsecond=0).isoformat(),
+            "at": at.isoformat(),
             "actor_kind": e.actor_kind,
             "actor_id": e.actor_id,
             "action": e.action,
@@ -75,7 +76,21 @@ def _append(
         h = row_hash(prev, row)
         session.add(
             AuditEvent(
-                **{**row, "at": dt.datetime.fromisoformat(row["at"])}, prev_hash=prev, hash=h
+                seq=seq,
+                at=at,
+                actor_kind=e.actor_kind,
+                actor_id=e.actor_id,
+                action=e.action,
+                outcome=e.outcome,
+                method=e.method,
+                path=e.path,
+                status=e.status,
+                record_type=e.record_type,
+                record_ids=list(e.record_ids),
+                ip=e.ip,
+                detail=e.detail,
+                prev_hash=prev,
+                hash=h,
             )
         )
         prev = h
