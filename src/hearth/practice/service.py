@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from hearth.db import utcnow
 from hearth.errors import ConsentRequired, Invalid, NotFound
+from hearth.messaging.contacts import index_client_contacts, index_guardian_contacts
 from hearth.practice import icd
 from hearth.practice.models import (
     CLIENT_STATUSES,
@@ -97,6 +98,7 @@ def create_client(
     session.add(client)
     session.flush()
     reindex_client_name(session, client)
+    index_client_contacts(session, client)
     team_clinician = clinician_id or (
         principal.clinician_id if "clinician" in principal.roles else None
     )
@@ -118,6 +120,8 @@ def update_client(
         setattr(client, key, value)
     if fields.keys() & {"legal_first_name", "legal_last_name", "preferred_name"}:
         reindex_client_name(session, client)
+    if "email" in fields:
+        index_client_contacts(session, client)
     session.flush()
     return client
 
@@ -145,6 +149,7 @@ def add_guardian(
     )
     session.add(guardian)
     session.flush()
+    index_guardian_contacts(session, guardian)
     return guardian
 
 
