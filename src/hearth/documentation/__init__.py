@@ -1,0 +1,1 @@
+"""Session documentation: transcripts, signals, drafting, verification, notes."""
