@@ -14,6 +14,13 @@ from hearth.security.models import new_id
 MESSAGE_CHANNELS = ("email", "sms")
 MESSAGE_CATEGORIES = ("security", "administrative", "billing", "clinical")
 MESSAGE_STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
+# Sign-in links and security notices are never gated by the messaging consent.
+UNGATED_CATEGORIES = frozenset({"security"})
+
+
+def needs_messaging_consent(category: str, client_id: str | None) -> bool:
+    """True when a message of this category about a client needs the `messaging` consent."""
+    return client_id is not None and category not in UNGATED_CATEGORIES
 
 
 class OutboundMessage(Base):
