@@ -65,6 +65,9 @@ def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    from hearth import jobs
+
+    jobs.bind_runtime(runtime)  # jobs queued by requests go to this runtime's queue and database
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
 
