@@ -1,0 +1,557 @@
+"""Signal extraction: lexicon matches, negex negation and ConText-style status rules (pure).
+
+Risk comes from every speaker who is not the clinician; a clinician's risk question gives
+a short answer ("No, never.") its meaning, citing both utterances. Interventions, homework,
+plans and assessments come from the clinician. Nothing here loads an embedding model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from hearth.documentation.signals.lexicon import context_rules, findings, risk_lexicon
+from hearth.documentation.signals.model import Mention, Signal
+from hearth.documentation.signals.nlp import SPAN_KEY, pipeline
+from hearth.documentation.transcript import Transcript, Utterance
+
+SELF_WORDS = frozenset({"i", "me", "my", "myself", "mine", "i'm", "i've", "i'd", "i'll"})
+OTHER_PRONOUNS = frozenset(
+    {
+        "him",
+        "her",
+        "them",
+        "his",
+        "their",
+        "himself",
+        "herself",
+        "themselves",
+        "themself",
+        "hers",
+        "theirs",
+    }
+)
+VICTIM_SELF = frozenset({"me", "us", "myself"})
+SUBJECT_SELF = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|im|ive)\b")
+
+
+def _norm(text: str) -> str:
+    """Lower-case with straight apostrophes (same length, so offsets hold)."""
+    return text.lower().replace("\u2019", "'").replace("\u2018", "'")
+
+
+def _alt(patterns: Iterable[str]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w'])(?:" + "|".join(f"(?:{p})" for p in patterns) + r")(?![\w])")
+
+
+@dataclass(frozen=True)
+class _RiskRule:
+    type: str
+    subtype: str | None
+    regex: re.Pattern[str]
+    exclude: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    risk: tuple[_RiskRule, ...]
+    questions: tuple[_RiskRule, ...]
+    inverted: tuple[_RiskRule, ...]
+    flags: dict[str, re.Pattern[str]]
+    groups: dict[str, dict[str, re.Pattern[str]]]
+    simple: dict[str, re.Pattern[str]]
+    intensity_high: re.Pattern[str]
+    intensity_mild: re.Pattern[str]
+    historical: re.Pattern[str]
+    recent: re.Pattern[str]
+    hypothetical: re.Pattern[str]
+    uncertain: re.Pattern[str]
+    termination: re.Pattern[str]
+    following_neg: re.Pattern[str]
+    subjects_other: re.Pattern[str]
+    reflexive_other: frozenset[str]
+
+
+@cache
+def compiled() -> _Compiled:
+    """Every rule compiled once per process."""
+    lex, ctx, fnd = risk_lexicon(), context_rules(), findings()
+
+    def rules(entries: Iterable[Any], expand: bool) -> tuple[_RiskRule, ...]:
+        out = []
+        for e in entries:
+            for p in e.patterns:
+                pat = lex.expand(p) if expand else p
+                out.append(
+                    _RiskRule(
+                        e.type,
+                        e.subtype,
+                        re.compile(r"(?<![\w'])" + pat + r"(?![\w])"),
+                        _alt(e.exclude) if e.exclude else None,
+                    )
+                )
+        return tuple(out)
+
+    exp = ctx.other_experiencer
+    return _Compiled(
+        risk=rules(lex.entries, True),
+        questions=rules(lex.question_patterns, False),
+        inverted=rules(lex.inverted_question_patterns, False),
+        flags={k: _alt(v) for k, v in lex.flags.items()},
+        groups={
+            kind: {t: _alt(ps) for t, ps in getattr(fnd, kind).items()}
+            for kind in ("emotion", "symptom", "behaviour", "intervention", "complexity")
+        },
+        simple={k: _alt(getattr(fnd, k)) for k in ("homework", "plan", "assessment")},
+        intensity_high=_alt(re.escape(w) for w in fnd.intensity["high"]),
+        intensity_mild=_alt(re.escape(w) for w in fnd.intensity["mild"]),
+        historical=re.compile("|".join(ctx.historical)),
+        recent=re.compile("|".join(ctx.recent)),
+        hypothetical=re.compile("|".join(ctx.hypothetical)),
+        uncertain=re.compile("|".join(ctx.uncertain)),
+        termination=_alt(re.escape(t) for t in ctx.negation.termination),
+        following_neg=_alt(re.escape(t) for t in ctx.negation.following),
+        subjects_other=re.compile(r"\b(?:" + "|".join(exp.subjects) + r")\b"),
+        reflexive_other=frozenset(exp.reflexive_other),
+    )
+
+
+# --- per-utterance analysis ----------------------------------------------------------------
+
+
+@dataclass
+class _Hit:
+    kind: str
+    type: str
+    subtype: str | None
+    start: int
+    end: int
+    who: str | None
+    negated: bool = False
+    sentence: tuple[int, int] = (0, 0)
+
+
+def _sentence_bounds(doc: Any, start: int, end: int) -> tuple[int, int]:
+    for sent in doc.sents:
+        if sent.start_char <= start < sent.end_char:
+            return sent.start_char, max(sent.end_char, end)
+    return 0, len(doc.text)
+
+
+def _analyse(texts: Sequence[str], hits: list[list[_Hit]]) -> None:
+    """Run the spaCy pipeline once per utterance: sentences and negex on our spans."""
+    nlp = pipeline()
+    sentencizer = nlp.get_pipe("sentencizer")
+    negex = nlp.get_pipe("negex")
+    for text, utt_hits in zip(texts, hits, strict=True):
+        if not utt_hits:
+            continue
+        doc = sentencizer(nlp.make_doc(text))
+        spans = []
+        for h in utt_hits:
+            span = doc.char_span(h.start, h.end, alignment_mode="expand")
+            spans.append(span)
+            h.sentence = _sentence_bounds(doc, h.start, h.end)
+        doc.spans[SPAN_KEY] = [s for s in spans if s is not None]
+        doc = negex(doc)
+        negated = {(s.start_char, s.end_char): bool(s._.negex) for s in doc.spans[SPAN_KEY]}
+        for h, span in zip(utt_hits, spans, strict=True):
+            if span is not None:
+                h.negated = negated.get((span.start_char, span.end_char), False)
+
+
+def _find_risk(low: str, rules: Sequence[_RiskRule]) -> list[_Hit]:
+    found: list[_Hit] = []
+    for rule in rules:
+        for m in rule.regex.finditer(low):
+            if rule.exclude is not None and rule.exclude.search(low):
+                continue
+            who = m.groupdict().get("who")
+            found.append(_Hit("risk", rule.type, rule.subtype, m.start(), m.end(), who))
+    # keep the most specific match where two overlap with the same type
+    found.sort(key=lambda h: (h.start, -(h.end - h.start)))
+    kept: list[_Hit] = []
+    for h in found:
+        if any(k.type == h.type and h.start < k.end and k.start < h.end for k in kept):
+            prev = next(k for k in kept if k.type == h.type and h.start < k.end and k.start < h.end)
+            if _subtype_rank(h.subtype) > _subtype_rank(prev.subtype):
+                kept[kept.index(prev)] = h
+            continue
+        kept.append(h)
+    return kept
+
+
+def _subtype_rank(subtype: str | None) -> int:
+    return {"attempt": 3, "active": 2, "passive": 1}.get(subtype or "", 0)
+
+
+def _clause(low: str, sent: tuple[int, int], start: int, end: int) -> tuple[str, str]:
+    """The text of the match's clause before and after it (ends at a termination term)."""
+    c = compiled()
+    before = low[sent[0] : start]
+    after = low[end : sent[1]]
+    cuts = list(c.termination.finditer(before))
+    if cuts:
+        before = before[cuts[-1].end() :]
+    cut = c.termination.search(after)
+    if cut:
+        after = after[: cut.start()]
+    return before, after
+
+
+def _experiencer(h: _Hit, low: str) -> str:
+    """'client' or 'other': who the risk is about."""
+    c = compiled()
+    match = low[h.start : h.end]
+    words = set(re.findall(r"[a-z']+", match))
+    before = low[h.sentence[0] : h.start]
+    if h.type in ("suicidal_ideation", "self_harm"):
+        if words & SELF_WORDS or (h.who and h.who in ("myself", "my", "me", "yourself", "your")):
+            return "client"
+        if words & OTHER_PRONOUNS or (h.who and h.who in c.reflexive_other):
+            return "other"
+    if h.type == "abuse_neglect":
+        if words & VICTIM_SELF or re.search(r"\b(?:i|i'm|i was|i've been)\b", before[-25:]):
+            return "client"
+        if re.search(r"\bby\b", match) and not SUBJECT_SELF.search(before):
+            return "other"
+        if words & {
+            "him",
+            "her",
+            "them",
+            "son",
+            "daughter",
+            "kids",
+            "child",
+            "children",
+            "baby",
+            "brother",
+            "sister",
+            "mom",
+            "mother",
+        }:
+            return "other"
+    last_self = max((m.end() for m in SUBJECT_SELF.finditer(before)), default=-1)
+    last_other = max((m.end() for m in c.subjects_other.finditer(before)), default=-1)
+    if last_other > last_self:
+        return "other"
+    return "client"
+
+
+_EMBEDDED_IF = re.compile(
+    r"\b(?:know|sure|wonder|wondering|see|ask|asking|tell|decide|check)\s+(?:if|whether)\b"
+)
+_PAST_STOP = re.compile(
+    r"\b(?:anymore|no longer|not since|haven'?t \w+(?: \w+)? (?:since|in|for)|in years|for years|"
+    r"stopped|long gone|quit|clean (?:for|since)|sober (?:for|since))\b"
+)
+
+
+def _risk_status(h: _Hit, low: str) -> tuple[str, list[str]]:
+    """Status of a risk match from experiencer, negation, conditionals, time and hedges."""
+    c = compiled()
+    if _experiencer(h, low) == "other":
+        return "other_person", ["someone other than the client is the experiencer"]
+    sent_before = low[h.sentence[0] : h.start]
+    sent_after = low[h.end : h.sentence[1]]
+    context = sent_before + " " + sent_after
+    before, after = _clause(low, h.sentence, h.start, h.end)
+    negated = h.negated or bool(c.following_neg.search(after))
+    embedded = bool(_EMBEDDED_IF.search(context))
+    if c.historical.search(context) and not c.recent.search(before + " " + after):
+        return "historical", ["a past time marker places it in the client's history"]
+    if negated:
+        if _PAST_STOP.search(context):
+            return "historical", ["negated now, with a marker that it happened before"]
+        if c.uncertain.search(before) and not embedded:
+            return "uncertain", ["negated but hedged"]
+        return "denied", ["negated by the client"]
+    if embedded:
+        return "uncertain", ["an embedded question ('not sure if', 'don't know whether')"]
+    if c.hypothetical.search(context):
+        return "hypothetical", ["a condition ('if …') governs it"]
+    if c.uncertain.search(before + " " + after):
+        return "uncertain", ["hedged ('maybe', 'not sure', 'part of me')"]
+    return "present", ["stated about the client, now"]
+
+
+_ANSWER_NEG = re.compile(
+    r"^\W*(?:no|nope|nah|never|not (?:at all|really|really no|ever|that i know)|none|no way|"
+    r"i (?:haven'?t|have not|don'?t|do not|wouldn'?t|would not|won'?t|never|didn'?t|am not|'m not)|"
+    r"i'm not|definitely not|absolutely not|of course not|not this week)\b"
+)
+_ANSWER_POS = re.compile(
+    r"^\W*(?:yes|yeah|yep|yup|sometimes|a (?:little|bit|lot)|i have|i do|i did|most days|"
+    r"often|every day|all the time|lately|i've been|i have been|honestly,? yes|uh-?huh|mm-?hmm|"
+    r"kind of|sort of|a few times|once or twice|more than)\b"
+)
+_ANSWER_HEDGE = re.compile(
+    r"\b(?:maybe|perhaps|not sure|don'?t (?:really )?know|hard to say|i guess|could be|i think so|"
+    r"can'?t promise|kind of\?|sort of\?|not certain|unsure|i can'?t say|hard to tell)\b"
+)
+
+
+def _answer_status(text: str, inverted: bool) -> tuple[str, str] | None:
+    low = _norm(text).strip()
+    c = compiled()
+    if _ANSWER_NEG.search(low) and c.historical.search(low):
+        return "historical", "answered that it belongs to the past"
+    if re.search(r"^\W*not since\b", low):
+        return "historical", "answered that it belongs to the past"
+    if re.search(r"^\W*(?:only )?(?:if|when|unless)\b", low) or re.search(
+        r"\bif (?:she|he|they|it|i|things|my)\b", low
+    ):
+        return "hypothetical", "answered with a condition"
+    if _ANSWER_HEDGE.search(low):
+        return "uncertain", "answered with uncertainty"
+    if _ANSWER_NEG.search(low):
+        return (
+            ("present", "answered no to a safety question")
+            if inverted
+            else ("denied", "answered no to the clinician's question")
+        )
+    if _ANSWER_POS.search(low):
+        return (
+            ("denied", "answered yes to a safety question")
+            if inverted
+            else ("present", "answered yes to the clinician's question")
+        )
+    return None
+
+
+# --- the whole transcript ------------------------------------------------------------------
+
+
+def _is_clinician(u: Utterance) -> bool:
+    return u.role == "clinician"
+
+
+def _quote(text: str, h: _Hit) -> str:
+    return text[h.sentence[0] : h.sentence[1]].strip()
+
+
+def _flags(low: str) -> dict[str, bool]:
+    return {k: True for k, rx in compiled().flags.items() if rx.search(low)}
+
+
+def extract_signals(transcript: Transcript) -> list[Signal]:
+    """Every signal of the transcript, merged by kind, type and status, evidence in order."""
+    c = compiled()
+    utts = transcript.utterances
+    lows = [_norm(u.text) for u in utts]
+    hits: list[list[_Hit]] = []
+    for u, low in zip(utts, lows, strict=True):
+        found: list[_Hit] = []
+        if not _is_clinician(u):
+            found += _find_risk(low, c.risk)
+            for kind in ("emotion", "symptom", "behaviour"):
+                for t, rx in c.groups[kind].items():
+                    found += [
+                        _Hit(kind, t, None, m.start(), m.end(), None) for m in rx.finditer(low)
+                    ]
+        else:
+            for t, rx in c.groups["intervention"].items():
+                found += [
+                    _Hit("intervention", t, None, m.start(), m.end(), None)
+                    for m in rx.finditer(low)
+                ]
+            for kind in ("homework", "plan"):
+                found += [
+                    _Hit(kind, kind, None, m.start(), m.end(), None)
+                    for m in c.simple[kind].finditer(low)
+                ]
+        found += [
+            _Hit("assessment", "assessment", None, m.start(), m.end(), None)
+            for m in c.simple["assessment"].finditer(low)
+        ]
+        hits.append(found)
+    _analyse([u.text for u in utts], hits)
+
+    raw: list[tuple[tuple[Any, ...], Signal]] = []
+    for i, (u, low, found) in enumerate(zip(utts, lows, hits, strict=True)):
+        own_risk_types: set[str] = set()
+        for h in found:
+            mention = Mention(
+                u.id, _quote(u.text, h), u.text[h.start : h.end], u.role, u.speaker, h.negated
+            )
+            if h.kind == "risk":
+                status, reasons = _risk_status(h, low)
+                own_risk_types.add(h.type)
+                flags = _flags(low) if h.type == "suicidal_ideation" and status != "denied" else {}
+                sig = Signal(
+                    "risk",
+                    h.type,
+                    (u.id,),
+                    "",
+                    subtype=h.subtype if h.type == "suicidal_ideation" else None,
+                    status=status,
+                    confidence=0.85,
+                    flags=flags,
+                    mentions=(mention,),
+                    reasons=tuple(reasons),
+                    about=None if status == "other_person" else u.role,
+                )
+                raw.append((("risk", h.type, sig.subtype, status, sig.about), sig))
+            elif h.kind == "emotion":
+                if h.negated:
+                    continue
+                sent = low[h.sentence[0] : h.sentence[1]]
+                intensity = (
+                    "high"
+                    if c.intensity_high.search(sent)
+                    else "mild"
+                    if c.intensity_mild.search(sent)
+                    else "moderate"
+                )
+                raw.append(
+                    (
+                        ("emotion", h.type, u.role),
+                        Signal(
+                            "emotion",
+                            h.type,
+                            (u.id,),
+                            "",
+                            intensity=intensity,
+                            mentions=(mention,),
+                            about=u.role,
+                        ),
+                    )
+                )
+            else:
+                about = u.role if h.kind in ("symptom", "behaviour") else None
+                raw.append(
+                    (
+                        (h.kind, h.type, about),
+                        Signal(h.kind, h.type, (u.id,), "", mentions=(mention,), about=about),
+                    )
+                )
+        if not _is_clinician(u) and i > 0:
+            raw += _answer_signals(utts, lows, i, own_risk_types)
+    return _merge(raw)
+
+
+def _answer_signals(
+    utts: Sequence[Utterance], lows: Sequence[str], i: int, own: set[str]
+) -> list[tuple[tuple[Any, ...], Signal]]:
+    """A short answer to the clinician's risk question takes its type from the question."""
+    q = next((j for j in range(i - 1, max(-1, i - 3), -1) if _is_clinician(utts[j])), None)
+    if q is None or any(_is_clinician(utts[k]) is False and k != i for k in range(q + 1, i)):
+        return []
+    c = compiled()
+    out = []
+    seen: set[str] = set()
+    for inverted, rules in ((True, c.inverted), (False, c.questions + c.risk)):
+        for h in _find_risk(lows[q], rules):
+            if h.type in own or h.type in seen:
+                continue
+            verdict = _answer_status(utts[i].text, inverted)
+            if verdict is None:
+                continue
+            seen.add(h.type)
+            status, reason = verdict
+            u = utts[i]
+            subtype = (h.subtype or "active") if h.type == "suicidal_ideation" else None
+            mention = Mention(u.id, u.text.strip(), u.text.strip(), u.role, u.speaker)
+            sig = Signal(
+                "risk",
+                h.type,
+                (utts[q].id, u.id),
+                "",
+                subtype=subtype,
+                status=status,
+                confidence=0.7,
+                mentions=(mention,),
+                reasons=(reason,),
+                about=u.role,
+                flags=_flags(lows[i]) if status in ("present", "uncertain") else {},
+            )
+            out.append((("risk", h.type, subtype, status, u.role), sig))
+    return out
+
+
+_SI_WORDS = {
+    "passive": "passive suicidal ideation",
+    "active": "suicidal ideation",
+    "attempt": "suicide attempt",
+    None: "suicidal ideation",
+}
+
+
+def _risk_label(s: Signal) -> str:
+    if s.type == "suicidal_ideation":
+        return _SI_WORDS.get(s.subtype, "suicidal ideation")
+    return s.type.replace("_", " ")
+
+
+def _summary(s: Signal) -> str:
+    quote = s.mentions[0].sentence if s.mentions else ""
+    if s.kind == "risk":
+        head = f"{_risk_label(s)} ({s.status.replace('_', ' ') if s.status else ''})"
+    elif s.kind == "emotion":
+        head = f"{s.type} ({s.intensity})"
+    else:
+        head = s.type.replace("_", " ")
+    return f"{head}: \u201c{quote}\u201d" if quote else head
+
+
+def _merge(raw: list[tuple[tuple[Any, ...], Signal]]) -> list[Signal]:
+    groups: dict[tuple[Any, ...], list[Signal]] = defaultdict(list)
+    order: list[tuple[Any, ...]] = []
+    for key, sig in raw:
+        if key not in groups:
+            order.append(key)
+        groups[key].append(sig)
+    out = []
+    rank = {"mild": 0, "moderate": 1, "high": 2}
+    for key in order:
+        sigs = groups[key]
+        first = sigs[0]
+        evidence: list[str] = []
+        for s in sigs:
+            evidence += [e for e in s.evidence if e not in evidence]
+        evidence.sort(key=lambda e: int(e[1:]) if e[1:].isdigit() else 0)
+        flags: dict[str, bool] = {}
+        for s in sigs:
+            flags.update(s.flags)
+        intensity = max(
+            (s.intensity for s in sigs if s.intensity), key=lambda x: rank[x], default=None
+        )
+        merged = Signal(
+            first.kind,
+            first.type,
+            tuple(evidence),
+            "",
+            subtype=first.subtype,
+            status=first.status,
+            confidence=max((s.confidence for s in sigs if s.confidence is not None), default=None),
+            intensity=intensity,
+            flags=flags,
+            mentions=tuple(m for s in sigs for m in s.mentions),
+            reasons=tuple(dict.fromkeys(r for s in sigs for r in s.reasons)),
+            about=first.about,
+        )
+        out.append(Signal(**{**merged.__dict__, "summary": _summary(merged)}))
+    return out
+
+
+def risk_assessed(signals: Iterable[Signal]) -> bool:
+    """Risk counts as assessed when any risk signal is about the client (not other_person)."""
+    return any(s.kind == "risk" and s.status != "other_person" for s in signals)
+
+
+def complexity_cues(transcript: Transcript) -> dict[str, list[str]]:
+    """Interactive-complexity cues (+90785 factors) with the utterance ids that suggest them."""
+    c = compiled()
+    cues: dict[str, list[str]] = defaultdict(list)
+    for u in transcript.utterances:
+        low = _norm(u.text)
+        if "interpreter" in u.speaker.lower() or "translator" in u.speaker.lower():
+            cues["interpreter"].append(u.id)
+        for factor, rx in c.groups["complexity"].items():
+            if rx.search(low) and u.id not in cues[factor]:
+                cues[factor].append(u.id)
+    return {k: v for k, v in cues.items() if v}
