@@ -24,6 +24,7 @@ from hearth.practice.models import (
     Guardian,
     Practice,
 )
+from hearth.practice.profile import valid_npi
 from hearth.practice.repository import ClientRepository
 from hearth.security import service as security
 from hearth.security.models import User
@@ -63,7 +64,7 @@ def test_demo_has_every_role_twelve_clients_a_minor_and_one_client_without_recor
         assert "supervisor" in supervisor.user.role_set
         assert clinicians["clinician@example.test"].supervisor_id == supervisor.id
         for c in clinicians.values():
-            assert c.npi and demo_data.npi_is_valid(c.npi)
+            assert c.npi and valid_npi(c.npi)
 
         clients = list(s.scalars(select(Client)))
         assert len(clients) == 12
@@ -111,9 +112,9 @@ def test_demo_has_every_role_twelve_clients_a_minor_and_one_client_without_recor
         # the practice and its places
         practice = s.scalars(select(Practice)).one()
         assert practice.name == "Hearth Demo Practice"
-        assert demo_data.npi_is_valid(practice.npi)
+        assert valid_npi(practice.npi)
         assert len(practice.locations) == 2 and all(loc.rooms for loc in practice.locations)
-        assert {"cancellations", "payment", "after_hours"} <= set(practice.policies)
+        assert {"cancellation", "payment", "after_hours"} <= set(practice.policies)
         assert all("Demo text" in text for text in practice.policies.values())
 
 
@@ -182,7 +183,8 @@ def test_reset_wipes_demo_data_and_seeds_again_keeping_other_records(runtime):
     assert after["clients"] == counts["clients"] + 1
     assert after["users"] == counts["users"] + 1
     assert after["consents"] == counts["consents"] + 1
-    for table in ("appointments", "diagnoses", "guardians", "care_team", "clinicians", "practice"):
+    same = ("appointments", "diagnoses", "guardians", "care_team", "clinicians", "practice")
+    for table in (*same, "locations", "contact_index", "job_records", "appointment_clients"):
         assert after[table] == counts[table], table
     with runtime.db.transaction() as s:
         new_owner_id = s.scalars(select(User.id).where(User.email == "owner@example.test")).one()
@@ -218,9 +220,9 @@ def test_demo_is_refused_beside_a_real_practice(runtime):
 @pytest.mark.parametrize("first_nine", ["123456789", "199999990", "000000000", "987654321"])
 def test_fake_npis_pass_the_check_digit_test(first_nine):
     npi = demo_data.fake_npi(first_nine)
-    assert demo_data.npi_is_valid(npi)
+    assert valid_npi(npi)
     wrong = npi[:9] + str((int(npi[9]) + 1) % 10)
-    assert not demo_data.npi_is_valid(wrong)
+    assert not valid_npi(wrong)
 
 
 def test_known_npi_check_digit():

@@ -28,6 +28,7 @@ from hearth.errors import HearthError, NotFound
 from hearth.runtime import Runtime
 from hearth.security import crypto
 from hearth.security.audit import AuditEntry
+from hearth.security.permissions import Principal
 from hearth.settings import Settings, UnsafeConfiguration
 
 P = ParamSpec("P")
@@ -91,6 +92,13 @@ def _os_user() -> str:
         return getpass.getuser()
     except (OSError, KeyError):
         return f"uid {os.getuid()}"
+
+
+def operator() -> Principal:
+    """Whoever runs `hearth` on the server: they hold the keys, so they act as an owner."""
+    return Principal(
+        kind="user", id="system", roles=frozenset({"owner"}), name=f"hearth CLI ({_os_user()})"
+    )
 
 
 def _settings() -> Settings:
@@ -331,17 +339,17 @@ def users_create(
     ] = None,
 ) -> None:
     """Create a staff user; clinicians and supervisors also get a clinician profile."""
-    from hearth.practice.models import Clinician
-    from hearth.security.service import create_user
+    from hearth.security.users import create_staff_user
 
     with open_runtime() as rt:
         if password is None:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         with rt.db.transaction() as session:
-            user = create_user(session, email=email, name=name, password=password, roles=role)
-            if user.role_set & {"clinician", "supervisor"}:
-                session.add(Clinician(user_id=user.id))
-            user_id, user_email, roles = user.id, user.email, ", ".join(user.roles)
+            member = create_staff_user(
+                session, operator(), email=email, name=name, password=password, roles=role
+            )
+            user_id, user_email = member.user.id, member.user.email
+            roles = ", ".join(member.user.roles)
         audit_cli(rt, "user.create", "users create", record_type="user", record_ids=[user_id])
         say(f"created {user_email} ({roles})")
 
@@ -364,14 +372,15 @@ def users_list() -> None:
 
 def _set_active(email: str, active: bool) -> None:
     from hearth.security.models import User
-    from hearth.security.service import normalise_email, set_user_active
+    from hearth.security.service import normalise_email
+    from hearth.security.users import set_staff_active
 
     with open_runtime() as rt:
         with rt.db.transaction() as session:
             user = session.scalars(select(User).where(User.email == normalise_email(email))).first()
             if user is None:
                 raise NotFound(f"no user with e-mail {email}")
-            set_user_active(session, user.id, active)
+            set_staff_active(session, operator(), user.id, active)
             user_id = user.id
         verb = "enable" if active else "disable"
         audit_cli(rt, f"user.{verb}", f"users {verb}", record_type="user", record_ids=[user_id])

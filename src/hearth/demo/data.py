@@ -40,11 +40,6 @@ def fake_npi(first_nine: str) -> str:
     return first_nine + npi_check_digit(first_nine)
 
 
-def npi_is_valid(npi: str) -> bool:
-    """True when npi is ten digits with a correct check digit."""
-    return len(npi) == 10 and npi.isdigit() and npi_check_digit(npi[:9]) == npi[9]
-
-
 @dataclass(frozen=True)
 class DemoLocation:
     """An office of the demo practice."""
@@ -127,7 +122,7 @@ PRACTICE: dict[str, object] = {
         "postal_code": "10001",
     },
     "policies": {
-        "cancellations": (
+        "cancellation": (
             "Demo text: please cancel or reschedule at least 24 hours ahead. Late "
             "cancellations and missed sessions may be charged the session fee."
         ),

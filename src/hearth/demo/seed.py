@@ -21,6 +21,7 @@ from hearth.db import utcnow
 from hearth.demo import data
 from hearth.demo.wipe import DEMO_STEP_PREFIX, demo_client_ids, demo_user_ids, wipe
 from hearth.errors import Conflict, Forbidden, NotFound
+from hearth.practice import profile
 from hearth.practice import service as practice
 from hearth.practice.models import (
     CONSENT_KINDS,
@@ -32,8 +33,13 @@ from hearth.practice.models import (
 )
 from hearth.runtime import Runtime
 from hearth.security import service as security
+from hearth.security import users
 from hearth.security.models import JobRecord, User
 from hearth.security.permissions import Principal
+from hearth.security.users import ClinicianDetails
+
+# Sets up the practice and its staff before any demo user exists; stored nowhere.
+SEEDER = Principal(kind="user", id="demo-seed", roles=frozenset({"owner"}), name="demo seed")
 
 
 class DemoRefused(Forbidden):
@@ -134,9 +140,7 @@ class DemoContext:
 
 def seed_practice(ctx: DemoContext) -> None:
     """The practice, its policies and two locations with rooms."""
-    practice_row = Practice(**data.PRACTICE)
-    ctx.session.add(practice_row)
-    ctx.session.flush()
+    practice_row = profile.update_practice(ctx.session, SEEDER, data.PRACTICE)
     for loc in data.LOCATIONS:
         ctx.session.add(
             Location(
@@ -153,29 +157,25 @@ def seed_practice(ctx: DemoContext) -> None:
 def seed_staff(ctx: DemoContext) -> None:
     """One user per role with the shared demo password; clinicians get their profiles."""
     for staff in data.STAFF:
-        user = security.create_user(
+        details = None
+        if staff.is_clinician:
+            details = ClinicianDetails(
+                credentials=staff.credentials,
+                licence_number=staff.licence_number,
+                licence_states=list(staff.licence_states),
+                npi=staff.npi,
+                taxonomy_code=staff.taxonomy_code,
+                supervisor_id=ctx.clinician(staff.supervisor).id if staff.supervisor else None,
+            )
+        users.create_staff_user(
             ctx.session,
+            SEEDER,
             email=staff.email,
             name=staff.name,
             password=data.DEMO_PASSWORD,
-            roles=list(staff.roles),
+            roles=staff.roles,
+            clinician=details,
         )
-        if staff.is_clinician:
-            ctx.session.add(
-                Clinician(
-                    user_id=user.id,
-                    credentials=staff.credentials,
-                    licence_number=staff.licence_number,
-                    licence_states=list(staff.licence_states),
-                    npi=staff.npi,
-                    taxonomy_code=staff.taxonomy_code,
-                )
-            )
-    ctx.session.flush()
-    for staff in data.STAFF:
-        if staff.supervisor:
-            ctx.clinician(staff.key).supervisor_id = ctx.clinician(staff.supervisor).id
-    ctx.session.flush()
 
 
 def seed_clients(ctx: DemoContext) -> None:

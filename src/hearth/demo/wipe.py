@@ -6,8 +6,10 @@ Dependent rows are found through the foreign keys of every table in
 ``hearth.models`` — so records that later slices add for demo clients (notes,
 claims, …) go with them without this module knowing their tables. A nullable
 reference to a demo row is set to NULL rather than deleting the row that holds
-it. The audit log is never touched: its rows name ids only and its chain must
-stay intact.
+it. Rows that name a demo person in a ``principal_id`` or ``client_id`` column
+without a foreign key (sessions, sign-in links, the contact index, outgoing
+messages) are deleted too. The audit log is never touched: its rows name ids
+only and its chain must stay intact.
 """
 
 from __future__ import annotations
@@ -21,11 +23,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from hearth.demo import data
-from hearth.messaging.models import OutboundMessage
 from hearth.models import metadata
 from hearth.practice.models import ClientNameIndex, Guardian, Practice
 from hearth.security import crypto
-from hearth.security.models import AuthSession, JobRecord, MagicLink, User
+from hearth.security.models import JobRecord, User
 
 DEMO_STEP_PREFIX = "demo:"
 
@@ -62,19 +63,7 @@ def wipe(session: Session) -> int:
         if client_ids
         else set()
     )
-    deleted = 0
-    principals = user_ids | client_ids | guardian_ids
-    if principals:
-        for table in (AuthSession, MagicLink):
-            deleted += _count(
-                session.execute(delete(table).where(table.principal_id.in_(principals)))
-            )
-    if client_ids:
-        deleted += _count(
-            session.execute(
-                delete(OutboundMessage).where(OutboundMessage.client_id.in_(client_ids))
-            )
-        )
+    deleted = _delete_loose_references(session, user_ids | client_ids | guardian_ids, client_ids)
     deleted += _count(
         session.execute(delete(JobRecord).where(JobRecord.id.startswith(DEMO_STEP_PREFIX)))
     )
@@ -85,6 +74,20 @@ def wipe(session: Session) -> int:
     }
     deleted += delete_with_dependents(session, roots)
     session.expire_all()
+    return deleted
+
+
+def _delete_loose_references(
+    session: Session, principal_ids: set[str], client_ids: set[str]
+) -> int:
+    """Rows that name a demo person without a foreign key: sessions, links, contacts, messages."""
+    deleted = 0
+    for t in metadata.sorted_tables:
+        for column, ids in (("principal_id", principal_ids), ("client_id", client_ids)):
+            col = t.c.get(column)
+            if col is None or col.foreign_keys or not ids:
+                continue
+            deleted += _count(session.execute(delete(t).where(col.in_(sorted(ids)))))
     return deleted
 
 
