@@ -54,6 +54,7 @@ class _RiskRule:
     subtype: str | None
     regex: re.Pattern[str]
     exclude: re.Pattern[str] | None
+    mode: str = "risk"
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class _Compiled:
     hypothetical: re.Pattern[str]
     uncertain: re.Pattern[str]
     termination: re.Pattern[str]
+    fiction: re.Pattern[str]
     following_neg: re.Pattern[str]
     subjects_other: re.Pattern[str]
     reflexive_other: frozenset[str]
@@ -92,6 +94,7 @@ def compiled() -> _Compiled:
                         e.subtype,
                         re.compile(r"(?<![\w'])" + pat + r"(?![\w])"),
                         _alt(e.exclude) if e.exclude else None,
+                        e.mode,
                     )
                 )
         return tuple(out)
@@ -114,6 +117,7 @@ def compiled() -> _Compiled:
         hypothetical=re.compile("|".join(ctx.hypothetical)),
         uncertain=re.compile("|".join(ctx.uncertain)),
         termination=_alt(re.escape(t) for t in ctx.negation.termination),
+        fiction=re.compile("|".join(ctx.fiction)),
         following_neg=_alt(re.escape(t) for t in ctx.negation.following),
         subjects_other=re.compile(r"\b(?:" + "|".join(exp.subjects) + r")\b"),
         reflexive_other=frozenset(exp.reflexive_other),
@@ -133,6 +137,7 @@ class _Hit:
     who: str | None
     negated: bool = False
     sentence: tuple[int, int] = (0, 0)
+    mode: str = "risk"
 
 
 def _sentence_bounds(doc: Any, start: int, end: int) -> tuple[int, int]:
@@ -171,22 +176,26 @@ def _find_risk(low: str, rules: Sequence[_RiskRule]) -> list[_Hit]:
             if rule.exclude is not None and rule.exclude.search(low):
                 continue
             who = m.groupdict().get("who")
-            found.append(_Hit("risk", rule.type, rule.subtype, m.start(), m.end(), who))
+            found.append(
+                _Hit("risk", rule.type, rule.subtype, m.start(), m.end(), who, mode=rule.mode)
+            )
     # keep the most specific match where two overlap with the same type
     found.sort(key=lambda h: (h.start, -(h.end - h.start)))
     kept: list[_Hit] = []
     for h in found:
         if any(k.type == h.type and h.start < k.end and k.start < h.end for k in kept):
             prev = next(k for k in kept if k.type == h.type and h.start < k.end and k.start < h.end)
-            if _subtype_rank(h.subtype) > _subtype_rank(prev.subtype):
+            if _hit_rank(h) > _hit_rank(prev):
                 kept[kept.index(prev)] = h
             continue
         kept.append(h)
     return kept
 
 
-def _subtype_rank(subtype: str | None) -> int:
-    return {"attempt": 3, "active": 2, "passive": 1}.get(subtype or "", 0)
+def _hit_rank(h: _Hit) -> tuple[int, int, int]:
+    mode = {"risk": 2, "protective": 1, "mention": 0}[h.mode]
+    sub = {"attempt": 3, "active": 2, "passive": 1}.get(h.subtype or "", 0)
+    return (mode, sub, h.end - h.start)
 
 
 def _clause(low: str, sent: tuple[int, int], start: int, end: int) -> tuple[str, str]:
@@ -203,43 +212,76 @@ def _clause(low: str, sent: tuple[int, int], start: int, end: int) -> tuple[str,
     return before, after
 
 
+def _perpetrator_type(h: _Hit, low: str) -> str:
+    """Abuse of someone else by the client ("I want to hit my son") is harm to others."""
+    if h.type != "abuse_neglect":
+        return h.type
+    words = set(re.findall(r"[a-z']+", low[h.start : h.end]))
+    if words & VICTIM_SELF:
+        return h.type
+    before = low[h.sentence[0] : h.start]
+    last_self = max((m.end() for m in SUBJECT_SELF.finditer(before)), default=-1)
+    last_other = max((m.end() for m in compiled().subjects_other.finditer(before)), default=-1)
+    if last_self > last_other and not re.search(r"\b(?:by|was|were|been)\b", low[h.start : h.end]):
+        return "harm_to_others"
+    return h.type
+
+
+_PREP_BEFORE = re.compile(
+    r"(?:\b(?:outside|at|to|with|from|for|about|of|on|in|into|by|like|than|near|behind|"
+    r"visit|visited|call|called|text|texted|help|helped|met|love|miss|see|saw|hit|hits|hug)\s+)$"
+)
+_OTHER_VICTIM = re.compile(
+    r"\b(?:him|her|them|his|their|my (?:son|daughter|kids?|child|children|baby|brother|sister|"
+    r"mom|mum|mother|dad|father|toddler|grandma|grandmother|nan|stepson|stepdaughter)|"
+    r"(?:his|her|their) \w+)\b"
+)
+_SELF_VICTIM = re.compile(r"\b(?:me|us|my|our|myself|i)\b")
+_ZONE_CUT = re.compile(r",|;|\b(?:and|but|so|because|then|though|although|when|while)\b")
+
+
+def _subject_is_other(before: str) -> bool:
+    """True when the last subject before a match (in its clause) is someone else."""
+    cuts = list(_ZONE_CUT.finditer(before))
+    zone = before[cuts[-1].end() :] if cuts else before
+    last_self = max((m.end() for m in SUBJECT_SELF.finditer(zone)), default=-1)
+    last_other = -1
+    for m in compiled().subjects_other.finditer(zone):
+        if not _PREP_BEFORE.search(zone[: m.start()]):
+            last_other = max(last_other, m.end())
+    if last_other < 0 and last_self < 0 and cuts:
+        # "My friend told me, and she wants to …": look one clause further back
+        return _subject_is_other(before[: cuts[-1].start()])
+    return last_other > last_self
+
+
 def _experiencer(h: _Hit, low: str) -> str:
     """'client' or 'other': who the risk is about."""
     c = compiled()
     match = low[h.start : h.end]
     words = set(re.findall(r"[a-z']+", match))
     before = low[h.sentence[0] : h.start]
-    if h.type in ("suicidal_ideation", "self_harm"):
-        if words & SELF_WORDS or (h.who and h.who in ("myself", "my", "me", "yourself", "your")):
+    if h.who:
+        if h.who in ("myself", "my", "me", "i", "yourself", "your"):
             return "client"
-        if words & OTHER_PRONOUNS or (h.who and h.who in c.reflexive_other):
+        if h.who in c.reflexive_other or h.who in OTHER_PRONOUNS or h.who.startswith("my "):
+            return "other"
+    if h.type in ("suicidal_ideation", "self_harm"):
+        if words & SELF_WORDS:
+            return "client"
+        if words & OTHER_PRONOUNS:
             return "other"
     if h.type == "abuse_neglect":
-        if words & VICTIM_SELF or re.search(r"\b(?:i|i'm|i was|i've been)\b", before[-25:]):
+        if re.search(r"\b(?:by)\b", match):
+            return "other" if _subject_is_other(before) else "client"
+        if _OTHER_VICTIM.search(match):
+            return "other"
+        if _SELF_VICTIM.search(match):
             return "client"
-        if re.search(r"\bby\b", match) and not SUBJECT_SELF.search(before):
-            return "other"
-        if words & {
-            "him",
-            "her",
-            "them",
-            "son",
-            "daughter",
-            "kids",
-            "child",
-            "children",
-            "baby",
-            "brother",
-            "sister",
-            "mom",
-            "mother",
-        }:
-            return "other"
-    last_self = max((m.end() for m in SUBJECT_SELF.finditer(before)), default=-1)
-    last_other = max((m.end() for m in c.subjects_other.finditer(before)), default=-1)
-    if last_other > last_self:
-        return "other"
-    return "client"
+        return "client"
+    if h.type == "psychosis" and words & {"me", "my", "myself"}:
+        return "client"
+    return "other" if _subject_is_other(before) else "client"
 
 
 _EMBEDDED_IF = re.compile(
@@ -251,36 +293,83 @@ _PAST_STOP = re.compile(
 )
 
 
-def _risk_status(h: _Hit, low: str) -> tuple[str, list[str]]:
-    """Status of a risk match from experiencer, negation, conditionals, time and hedges."""
+_NEVER = re.compile(r"\b(?:never|not even|not ever|nobody has ever|no one has ever|none)\b")
+_CONDITIONAL_OPENING = re.compile(r"^\W*(?:\w+,? )?(?:if|unless|once|should)\b")
+
+
+def _risk_status(h: _Hit, low: str) -> tuple[str | None, list[str]]:
+    """Status of a risk match from experiencer, negation, conditionals, time and hedges.
+
+    Returns None as status when the match is no finding (a plain protective statement, or a
+    plain present mention such as "I drink wine on Fridays").
+    """
     c = compiled()
     if _experiencer(h, low) == "other":
-        return "other_person", ["someone other than the client is the experiencer"]
+        status: str | None = "other_person"
+        reasons = ["someone other than the client is the experiencer"]
+        return (status if h.mode == "risk" or h.negated is False else None), reasons
+    sentence = low[h.sentence[0] : h.sentence[1]]
     sent_before = low[h.sentence[0] : h.start]
     sent_after = low[h.end : h.sentence[1]]
     context = sent_before + " " + sent_after
     before, after = _clause(low, h.sentence, h.start, h.end)
     negated = h.negated or bool(c.following_neg.search(after))
     embedded = bool(_EMBEDDED_IF.search(context))
-    if c.historical.search(context) and not c.recent.search(before + " " + after):
-        return "historical", ["a past time marker places it in the client's history"]
+    hedged = embedded or bool(c.uncertain.search(before + " " + after))
+    conditional = bool(_CONDITIONAL_OPENING.search(sentence)) or bool(
+        c.hypothetical.search(context)
+    )
+    if h.mode == "protective":
+        if not negated and not hedged:
+            return None, ["a protective statement, not a risk"]
+        negated = False  # "I don't want to keep living" affirms the risk
+    status, reasons = _modifier_status(
+        h, low, negated, hedged, embedded, conditional, context, before, after
+    )
+    if h.mode == "mention" and status == "present":
+        return None, ["a plain mention, not a risk"]
+    return status, reasons
+
+
+def _modifier_status(
+    h: _Hit,
+    low: str,
+    negated: bool,
+    hedged: bool,
+    embedded: bool,
+    conditional: bool,
+    context: str,
+    before: str,
+    after: str,
+) -> tuple[str, list[str]]:
+    c = compiled()
+    opening = _CONDITIONAL_OPENING.search(low[h.sentence[0] : h.sentence[1]])
+    if conditional and opening and not (negated and _NEVER.search(before)):
+        return "hypothetical", ["a condition ('if …') governs it"]
     if negated:
-        if _PAST_STOP.search(context):
+        if _NEVER.search(before) or _NEVER.search(after):
+            return "denied", ["denied by the client ('never')"]
+        if _PAST_STOP.search(context) or c.historical.search(context):
             return "historical", ["negated now, with a marker that it happened before"]
-        if c.uncertain.search(before) and not embedded:
+        if hedged and not embedded:
             return "uncertain", ["negated but hedged"]
+        if embedded:
+            return "uncertain", ["an embedded question ('not sure if', 'don't know whether')"]
         return "denied", ["negated by the client"]
     if embedded:
         return "uncertain", ["an embedded question ('not sure if', 'don't know whether')"]
-    if c.hypothetical.search(context):
+    if c.historical.search(context) and not c.recent.search(before + " " + after):
+        return "historical", ["a past time marker places it in the client's history"]
+    if conditional:
         return "hypothetical", ["a condition ('if …') governs it"]
-    if c.uncertain.search(before + " " + after):
+    if hedged:
         return "uncertain", ["hedged ('maybe', 'not sure', 'part of me')"]
     return "present", ["stated about the client, now"]
 
 
 _ANSWER_NEG = re.compile(
-    r"^\W*(?:no|nope|nah|never|not (?:at all|really|really no|ever|that i know)|none|no way|"
+    r"^\W*(?:(?:god|oh|um|uh|well|honestly|gosh|hmm),? )?"
+    r"(?:no|nothing|nope|nah|never|not (?:at all|really|really no|ever|that i know)|none|no way|"
     r"i (?:haven'?t|have not|don'?t|do not|wouldn'?t|would not|won'?t|never|didn'?t|am not|'m not)|"
     r"i'm not|definitely not|absolutely not|of course not|not this week)\b"
 )
@@ -291,7 +380,8 @@ _ANSWER_POS = re.compile(
 )
 _ANSWER_HEDGE = re.compile(
     r"\b(?:maybe|perhaps|not sure|don'?t (?:really )?know|hard to say|i guess|could be|i think so|"
-    r"can'?t promise|kind of\?|sort of\?|not certain|unsure|i can'?t say|hard to tell)\b"
+    r"can'?t promise|kind of\?|sort of\?|not certain|unsure|i can'?t say|hard to tell|possibly|"
+    r"can'?t tell|i think so\?|who knows)\b"
 )
 
 
@@ -302,12 +392,12 @@ def _answer_status(text: str, inverted: bool) -> tuple[str, str] | None:
         return "historical", "answered that it belongs to the past"
     if re.search(r"^\W*not since\b", low):
         return "historical", "answered that it belongs to the past"
-    if re.search(r"^\W*(?:only )?(?:if|when|unless)\b", low) or re.search(
-        r"\bif (?:she|he|they|it|i|things|my)\b", low
-    ):
+    if re.search(r"^\W*(?:only )?(?:if|when|unless)\b", low):
         return "hypothetical", "answered with a condition"
-    if _ANSWER_HEDGE.search(low):
+    if _ANSWER_HEDGE.search(low) or _EMBEDDED_IF.search(low):
         return "uncertain", "answered with uncertainty"
+    if re.search(r"\bif (?:she|he|they|it|i|things|my)\b", low):
+        return "hypothetical", "answered with a condition"
     if _ANSWER_NEG.search(low):
         return (
             ("present", "answered no to a safety question")
@@ -373,29 +463,15 @@ def extract_signals(transcript: Transcript) -> list[Signal]:
 
     raw: list[tuple[tuple[Any, ...], Signal]] = []
     for i, (u, low, found) in enumerate(zip(utts, lows, hits, strict=True)):
-        own_risk_types: set[str] = set()
+        risk = _risk_signals(u, low, [h for h in found if h.kind == "risk"])
+        raw += risk
+        own_risk_types = {sig.type for _, sig in risk}
         for h in found:
             mention = Mention(
                 u.id, _quote(u.text, h), u.text[h.start : h.end], u.role, u.speaker, h.negated
             )
             if h.kind == "risk":
-                status, reasons = _risk_status(h, low)
-                own_risk_types.add(h.type)
-                flags = _flags(low) if h.type == "suicidal_ideation" and status != "denied" else {}
-                sig = Signal(
-                    "risk",
-                    h.type,
-                    (u.id,),
-                    "",
-                    subtype=h.subtype if h.type == "suicidal_ideation" else None,
-                    status=status,
-                    confidence=0.85,
-                    flags=flags,
-                    mentions=(mention,),
-                    reasons=tuple(reasons),
-                    about=None if status == "other_person" else u.role,
-                )
-                raw.append((("risk", h.type, sig.subtype, status, sig.about), sig))
+                continue
             elif h.kind == "emotion":
                 if h.negated:
                     continue
@@ -434,6 +510,72 @@ def extract_signals(transcript: Transcript) -> list[Signal]:
     return _merge(raw)
 
 
+_MENTION_KEEP = frozenset({"denied", "historical", "hypothetical", "uncertain"})
+_SUPPRESSED_BY_SI = frozenset({"self_harm", "substance_risk"})
+
+
+def _risk_signals(
+    u: Utterance, low: str, found: list[_Hit]
+) -> list[tuple[tuple[Any, ...], Signal]]:
+    """Risk findings of one utterance, with statuses and cross-type precedence applied."""
+    c = compiled()
+    judged: list[tuple[_Hit, str, list[str]]] = []
+    for h in found:
+        if c.fiction.search(low[h.sentence[0] : h.sentence[1]]):
+            continue
+        h.type = _perpetrator_type(h, low)
+        status, reasons = _risk_status(h, low)
+        if status is None or (h.mode == "mention" and status not in _MENTION_KEEP):
+            continue
+        judged.append((h, status, reasons))
+    kept = []
+    for h, status, reasons in judged:
+        same_sentence = [g for g, _, _ in judged if g is not h and g.sentence == h.sentence]
+        if h.mode != "risk" and any(g.mode == "risk" and g.type != h.type for g in same_sentence):
+            continue
+        if h.type in _SUPPRESSED_BY_SI and any(
+            g.type == "suicidal_ideation" and g.mode == "risk" for g in same_sentence
+        ):
+            continue
+        if (
+            status != "other_person"
+            and any(
+                g.type == h.type and s2 == "other_person"
+                for g, s2, _ in judged
+                if g.sentence == h.sentence
+            )
+            and not SUBJECT_SELF.search(low[h.sentence[0] : h.start][-30:])
+        ):
+            status, reasons = "other_person", ["the same sentence is about someone else"]
+        kept.append((h, status, reasons))
+    out = []
+    for h, status, reasons in kept:
+        mention = Mention(
+            u.id, _quote(u.text, h), u.text[h.start : h.end], u.role, u.speaker, h.negated
+        )
+        subtype = h.subtype if h.type == "suicidal_ideation" else None
+        flags = (
+            _flags(low)
+            if h.type == "suicidal_ideation" and status not in ("denied", "other_person")
+            else {}
+        )
+        sig = Signal(
+            "risk",
+            h.type,
+            (u.id,),
+            "",
+            subtype=subtype,
+            status=status,
+            confidence=0.85 if h.mode == "risk" else 0.7,
+            flags=flags,
+            mentions=(mention,),
+            reasons=tuple(reasons),
+            about=None if status == "other_person" else u.role,
+        )
+        out.append((("risk", h.type, subtype, status, sig.about), sig))
+    return out
+
+
 def _answer_signals(
     utts: Sequence[Utterance], lows: Sequence[str], i: int, own: set[str]
 ) -> list[tuple[tuple[Any, ...], Signal]]:
@@ -444,8 +586,12 @@ def _answer_signals(
     c = compiled()
     out = []
     seen: set[str] = set()
-    for inverted, rules in ((True, c.inverted), (False, c.questions + c.risk)):
+    question_rules = c.questions + tuple(r for r in c.risk if r.mode == "risk")
+    asked = {h.type for h in _find_risk(lows[q], question_rules)}
+    for inverted, rules in ((True, c.inverted), (False, question_rules)):
         for h in _find_risk(lows[q], rules):
+            if h.type == "substance_risk" and "suicidal_ideation" in asked:
+                continue
             if h.type in own or h.type in seen:
                 continue
             verdict = _answer_status(utts[i].text, inverted)

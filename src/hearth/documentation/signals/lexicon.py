@@ -37,10 +37,23 @@ def _check_regexes(patterns: list[str]) -> list[str]:
 
 
 class RiskEntry(_Strict):
+    """Patterns for one risk type. mode "risk": a mention is a finding; "protective": a
+    life-affirming phrase that is a finding only when negated or hedged ("I don't want to keep
+    living"); "mention": a neutral mention that is a finding only when it is not a plain present
+    statement ("I don't drink", "if he leaves I'll start drinking")."""
+
     type: str
     subtype: str | None = None
+    mode: str = "risk"
     patterns: list[str] = Field(min_length=1)
     exclude: list[str] = []
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, v: str) -> str:
+        if v not in ("risk", "protective", "mention"):
+            raise ValueError(f"unknown mode {v!r}")
+        return v
 
     @field_validator("type")
     @classmethod
@@ -112,9 +125,10 @@ class ContextRules(_Strict):
     recent: list[str]
     hypothetical: list[str]
     uncertain: list[str]
+    fiction: list[str]
     other_experiencer: Experiencer
 
-    @field_validator("historical", "recent", "hypothetical", "uncertain")
+    @field_validator("historical", "recent", "hypothetical", "uncertain", "fiction")
     @classmethod
     def _regexes(cls, v: list[str]) -> list[str]:
         return _check_regexes(v)
