@@ -531,6 +531,12 @@ def _risk_signals(
     kept = []
     for h, status, reasons in judged:
         same_sentence = [g for g, _, _ in judged if g is not h and g.sentence == h.sentence]
+        if any(
+            g.type == h.type and s2 == status and _hit_rank(g) > _hit_rank(h)
+            for g, s2, _ in judged
+            if g is not h and g.sentence == h.sentence
+        ):
+            continue
         if h.mode != "risk" and any(g.mode == "risk" and g.type != h.type for g in same_sentence):
             continue
         if h.type in _SUPPRESSED_BY_SI and any(

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DATA = Path(__file__).parent / "data"
 _M = TypeVar("_M", bound="BaseModel")
@@ -80,6 +80,13 @@ class RiskLexicon(_Strict):
     question_patterns: list[RiskEntry]
     inverted_question_patterns: list[RiskEntry]
     flags: dict[str, list[str]]
+
+    @model_validator(mode="after")
+    def _patterns_compile(self) -> RiskLexicon:
+        for entry in (*self.entries, *self.question_patterns, *self.inverted_question_patterns):
+            for p in (*entry.patterns, *entry.exclude):
+                self.expand(p)
+        return self
 
     @field_validator("flags")
     @classmethod

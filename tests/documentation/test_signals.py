@@ -1,0 +1,204 @@
+import json
+
+import pytest
+
+from hearth.documentation.importers import parse
+from hearth.documentation.roles import assign_roles
+from hearth.documentation.signals import lexicon
+from hearth.documentation.signals.engine import complexity_cues, extract_signals, risk_assessed
+from hearth.documentation.transcript import Transcript, Utterance
+
+
+def two_lines(client: str, question: str | None = None) -> Transcript:
+    utts = []
+    if question:
+        utts.append(Utterance("u1", "Dr. Test", "clinician", None, None, question, "given"))
+    utts.append(Utterance(f"u{len(utts) + 1}", "Sam", "client", None, None, client, "given"))
+    return Transcript(tuple(utts))
+
+
+def risks(t: Transcript):
+    return [s for s in extract_signals(t) if s.kind == "risk"]
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "rtype", "subtype", "status", "alert"),
+    [
+        (
+            "Have you had any urges to hurt yourself?",
+            "I would never hurt myself",
+            "self_harm",
+            None,
+            "denied",
+            False,
+        ),
+        (
+            None,
+            "my brother tried to kill himself last year",
+            "suicidal_ideation",
+            None,
+            "other_person",
+            False,
+        ),
+        (
+            None,
+            "last year I took a whole bottle of pills to end it",
+            "suicidal_ideation",
+            "attempt",
+            "historical",
+            False,
+        ),
+        (
+            None,
+            "if things get worse I might end it",
+            "suicidal_ideation",
+            None,
+            "hypothetical",
+            True,
+        ),
+        (
+            None,
+            "everyone would be better off without me",
+            "suicidal_ideation",
+            "passive",
+            "present",
+            True,
+        ),
+    ],
+)
+def test_issue_risk_table(question, text, rtype, subtype, status, alert):
+    found = risks(two_lines(text, question))
+    assert len(found) == 1, found
+    s = found[0]
+    assert (s.type, s.status, s.alerts) == (rtype, status, alert)
+    if subtype:
+        assert s.subtype == subtype
+    assert s.evidence[-1] == ("u2" if question else "u1")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this commute is killing me",
+        "I could murder a pizza right now.",
+        "My phone died.",
+        "I cut the onions.",
+        "I'm dying to see that film.",
+        "My boss is going to kill me.",
+    ],
+)
+def test_figurative_language_gives_no_risk(text):
+    assert risks(two_lines(text)) == []
+
+
+def test_short_answer_takes_its_meaning_from_the_question():
+    t = two_lines(
+        "No, never. I just feel on edge all the time.",
+        "Any thoughts of hurting yourself or ending your life?",
+    )
+    found = {(s.type, s.status): s.evidence for s in risks(t)}
+    assert found == {
+        ("self_harm", "denied"): ("u1", "u2"),
+        ("suicidal_ideation", "denied"): ("u1", "u2"),
+    }
+    assert risk_assessed(extract_signals(t))
+
+
+def test_safety_question_answered_no_is_an_alert():
+    found = risks(two_lines("No.", "Can you keep yourself safe tonight?"))
+    assert [(s.type, s.status, s.alerts) for s in found] == [("suicidal_ideation", "present", True)]
+
+
+def test_clinician_speech_is_not_client_risk():
+    t = two_lines("Okay.", "Some people think about suicide when they feel this low.")
+    assert all(s.status != "present" for s in risks(t))
+    assert not [
+        s
+        for s in risks(
+            Transcript(
+                (
+                    Utterance(
+                        "u1",
+                        "Dr",
+                        "clinician",
+                        None,
+                        None,
+                        "I want to die laughing at that.",
+                        "given",
+                    ),
+                )
+            )
+        )
+    ]
+
+
+def test_plan_and_means_flags():
+    (s,) = risks(
+        two_lines("I've been looking up how many of my pills it would take, I have them saved.")
+    )
+    assert s.status == "present" and s.flags.get("plan")
+
+
+def test_other_findings_and_interventions():
+    text = """Dr. Lee: How have you been sleeping?
+Sam: Badly, I'm so anxious about work that I only sleep four hours.
+Dr. Lee: It sounds like work is weighing on you. Let's try a breathing exercise, and this week keep a thought record every night.
+Sam: I had a panic attack on Monday.
+Dr. Lee: Next session we'll look at your thought record together.
+"""
+    sigs = extract_signals(assign_roles(parse(text), clinician="Dr. Lee"))
+    kinds = {(s.kind, s.type) for s in sigs}
+    assert {
+        ("emotion", "anxiety"),
+        ("symptom", "sleep"),
+        ("symptom", "work_school"),
+        ("symptom", "panic"),
+        ("intervention", "mi_reflection"),
+        ("intervention", "grounding"),
+        ("homework", "homework"),
+        ("plan", "plan"),
+    } <= kinds
+    anxiety = next(s for s in sigs if s.type == "anxiety")
+    assert anxiety.intensity == "high" and anxiety.evidence == ("u2",)
+    assert not risk_assessed(sigs)
+
+
+def test_negated_emotion_is_not_reported():
+    assert not [
+        s for s in extract_signals(two_lines("I'm not anxious at all.")) if s.kind == "emotion"
+    ]
+
+
+def test_complexity_cues_cite_utterances():
+    text = """Dr. Lee: Thank you for interpreting today.
+Interpreter: She says she is tired.
+Dr. Lee: Please stop yelling, let's take one at a time.
+"""
+    cues = complexity_cues(assign_roles(parse(text), clinician="Dr. Lee"))
+    assert cues["interpreter"] == ["u1", "u2"]
+    assert cues["maladaptive_communication"] == ["u3"]
+
+
+def test_signal_json_shape():
+    (s,) = risks(two_lines("everyone would be better off without me"))
+    doc = s.to_json()
+    assert {"kind", "type", "subtype", "status", "evidence", "summary", "confidence"} <= set(doc)
+    assert doc["alert"] is True
+
+
+def test_lexicons_are_versioned_with_sources():
+    for lex in (lexicon.risk_lexicon(), lexicon.context_rules(), lexicon.findings()):
+        assert lex.version and lex.sources
+
+
+def test_malformed_lexicon_names_the_file(tmp_path):
+    bad = tmp_path / "risk.json"
+    doc = json.loads((lexicon.DATA / "risk.json").read_text())
+    doc["entries"][0]["patterns"] = ["(unclosed"]
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(lexicon.LexiconError, match="risk.json"):
+        lexicon.risk_lexicon.__wrapped__(bad)
+    doc["entries"][0]["type"] = "sadness"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(lexicon.LexiconError, match="unknown risk type"):
+        lexicon.risk_lexicon.__wrapped__(bad)
