@@ -142,7 +142,8 @@ def test_plan_and_means_flags():
 def test_other_findings_and_interventions():
     text = """Dr. Lee: How have you been sleeping?
 Sam: Badly, I'm so anxious about work that I only sleep four hours.
-Dr. Lee: It sounds like work is weighing on you. Let's try a breathing exercise, and this week keep a thought record every night.
+Dr. Lee: It sounds like work is weighing on you. Let's try a breathing exercise, \
+and this week keep a thought record every night.
 Sam: I had a panic attack on Monday.
 Dr. Lee: Next session we'll look at your thought record together.
 """
@@ -196,7 +197,7 @@ def test_malformed_lexicon_names_the_file(tmp_path):
     doc = json.loads((lexicon.DATA / "risk.json").read_text())
     doc["entries"][0]["patterns"] = ["(unclosed"]
     bad.write_text(json.dumps(doc))
-    with pytest.raises(lexicon.LexiconError, match="risk.json"):
+    with pytest.raises(lexicon.LexiconError, match=r"risk\.json"):
         lexicon.risk_lexicon.__wrapped__(bad)
     doc["entries"][0]["type"] = "sadness"
     bad.write_text(json.dumps(doc))
