@@ -44,6 +44,10 @@ def _norm(text: str) -> str:
     return text.lower().replace("\u2019", "'").replace("\u2018", "'")
 
 
+_WORD_START = r"(?<![\w'])"
+_WORD_END = r"(?![\w])"
+
+
 def _alt(patterns: Iterable[str]) -> re.Pattern[str]:
     return re.compile(r"(?<![\w'])(?:" + "|".join(f"(?:{p})" for p in patterns) + r")(?![\w])")
 
@@ -59,6 +63,8 @@ class _RiskRule:
 
 @dataclass(frozen=True)
 class _Compiled:
+    risk_any: re.Pattern[str]
+    question_any: re.Pattern[str]
     risk: tuple[_RiskRule, ...]
     questions: tuple[_RiskRule, ...]
     inverted: tuple[_RiskRule, ...]
@@ -92,7 +98,7 @@ def compiled() -> _Compiled:
                     _RiskRule(
                         e.type,
                         e.subtype,
-                        re.compile(r"(?<![\w'])" + pat + r"(?![\w])"),
+                        re.compile(_WORD_START + pat + _WORD_END),
                         _alt(e.exclude) if e.exclude else None,
                         e.mode,
                     )
@@ -100,8 +106,25 @@ def compiled() -> _Compiled:
         return tuple(out)
 
     exp = ctx.other_experiencer
+    risk_rules = rules(lex.entries, True)
+    question_rules = rules(lex.question_patterns, False) + rules(
+        lex.inverted_question_patterns, False
+    )
+
+    def any_of(rs: Iterable[_RiskRule]) -> re.Pattern[str]:
+        """One pass that tells whether any rule can match (a prefilter)."""
+        bodies = (
+            r.regex.pattern.removeprefix(_WORD_START)
+            .removesuffix(_WORD_END)
+            .replace("(?P<who>", "(?:")
+            for r in rs
+        )
+        return re.compile(_WORD_START + "(?:" + "|".join(f"(?:{b})" for b in bodies) + ")")
+
     return _Compiled(
-        risk=rules(lex.entries, True),
+        risk_any=any_of(risk_rules),
+        question_any=any_of((*question_rules, *risk_rules)),
+        risk=risk_rules,
         questions=rules(lex.question_patterns, False),
         inverted=rules(lex.inverted_question_patterns, False),
         flags={k: _alt(v) for k, v in lex.flags.items()},
@@ -140,11 +163,11 @@ class _Hit:
     mode: str = "risk"
 
 
-def _sentence_bounds(doc: Any, start: int, end: int) -> tuple[int, int]:
-    for sent in doc.sents:
-        if sent.start_char <= start < sent.end_char:
-            return sent.start_char, max(sent.end_char, end)
-    return 0, len(doc.text)
+def _sentence_bounds(sents: list[tuple[int, int]], start: int, end: int, n: int) -> tuple[int, int]:
+    for s_start, s_end in sents:
+        if s_start <= start < s_end:
+            return s_start, max(s_end, end)
+    return 0, n
 
 
 def _analyse(texts: Sequence[str], hits: list[list[_Hit]]) -> None:
@@ -156,11 +179,12 @@ def _analyse(texts: Sequence[str], hits: list[list[_Hit]]) -> None:
         if not utt_hits:
             continue
         doc = sentencizer(nlp.make_doc(text))
+        sents = [(s.start_char, s.end_char) for s in doc.sents]
         spans = []
         for h in utt_hits:
             span = doc.char_span(h.start, h.end, alignment_mode="expand")
             spans.append(span)
-            h.sentence = _sentence_bounds(doc, h.start, h.end)
+            h.sentence = _sentence_bounds(sents, h.start, h.end, len(text))
         doc.spans[SPAN_KEY] = [s for s in spans if s is not None]
         doc = negex(doc)
         negated = {(s.start_char, s.end_char): bool(s._.negex) for s in doc.spans[SPAN_KEY]}
@@ -169,8 +193,12 @@ def _analyse(texts: Sequence[str], hits: list[list[_Hit]]) -> None:
                 h.negated = negated.get((span.start_char, span.end_char), False)
 
 
-def _find_risk(low: str, rules: Sequence[_RiskRule]) -> list[_Hit]:
+def _find_risk(
+    low: str, rules: Sequence[_RiskRule], prefilter: re.Pattern[str] | None = None
+) -> list[_Hit]:
     found: list[_Hit] = []
+    if prefilter is not None and not prefilter.search(low):
+        return found
     for rule in rules:
         for m in rule.regex.finditer(low):
             if rule.exclude is not None and rule.exclude.search(low):
@@ -437,7 +465,7 @@ def extract_signals(transcript: Transcript) -> list[Signal]:
     for u, low in zip(utts, lows, strict=True):
         found: list[_Hit] = []
         if not _is_clinician(u):
-            found += _find_risk(low, c.risk)
+            found += _find_risk(low, c.risk, c.risk_any)
             for kind in ("emotion", "symptom", "behaviour"):
                 for t, rx in c.groups[kind].items():
                     found += [
@@ -592,6 +620,8 @@ def _answer_signals(
     c = compiled()
     out = []
     seen: set[str] = set()
+    if not c.question_any.search(lows[q]):
+        return []
     question_rules = c.questions + tuple(r for r in c.risk if r.mode == "risk")
     asked = {h.type for h in _find_risk(lows[q], question_rules)}
     for inverted, rules in ((True, c.inverted), (False, question_rules)):
