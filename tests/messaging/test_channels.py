@@ -12,7 +12,7 @@ from hearth.messaging.channels import (
     register_channel,
     unregister_channel,
 )
-from tests.messaging.conftest import free_port
+from tests.messaging.smtp import free_port
 
 ENVELOPE = Envelope(
     message_id="m1",

@@ -11,7 +11,7 @@ from hearth.messaging import tasks
 from hearth.messaging.models import OutboundMessage
 from hearth.messaging.service import queue_message
 from hearth.messaging.tasks import RetryDelivery, deliver_message, stale_message_ids
-from tests.messaging.conftest import free_port
+from tests.messaging.smtp import free_port
 
 
 def _queue(rt, **overrides):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hearth.errors import Invalid
@@ -66,3 +67,12 @@ def queue_message(
     session.flush()
     enqueue_after_commit(session, deliver_message, message.id)
     return message
+
+
+def recent_messages(session: Session, limit: int = 100) -> list[OutboundMessage]:
+    """The newest outgoing messages first (the development outbox)."""
+    return list(
+        session.scalars(
+            select(OutboundMessage).order_by(OutboundMessage.created_at.desc()).limit(limit)
+        )
+    )
