@@ -1,3 +1,3 @@
-"""The web tests' fixtures live in tests/web/support.py (the API tests of other slices use them too)."""
+"""Web test fixtures live in tests/web/support.py (the API tests of other slices use them)."""
 
 from tests.web.support import app, browser, fake  # noqa: F401

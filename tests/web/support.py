@@ -1,5 +1,8 @@
-"""Fixtures and helpers for the web shell and API: an app around the test's runtime, a small fake practice,
-and signed-in TestClients per role. All names and addresses are obviously synthetic."""
+"""Fixtures and helpers for the web shell and API tests.
+
+An app around the test's runtime, a small synthetic practice, and signed-in TestClients
+per role. All names and addresses are obviously fake.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from hearth.practice.models import Clinician
 from hearth.runtime import Runtime
 from hearth.security import service as auth
 from hearth.security.models import AuditEvent
+from hearth.security.passwords import hash_password
 
 PASSWORD = "correct horse battery staple"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -47,11 +51,22 @@ def _user(s, key: str, roles: list[str], fp: FakePractice, *, supervisor: str | 
     return user
 
 
+_HASHES: dict[str, str] = {}
+
+
+def _memo_hash(password: str) -> str:
+    """argon2 takes about half a second: hash each test password once per run."""
+    if password not in _HASHES:
+        _HASHES[password] = hash_password(password)
+    return _HASHES[password]
+
+
 def seed_practice(runtime: Runtime) -> FakePractice:
     """Owner (also a clinician), two clinicians (one supervised), supervisor, biller, desk, admin;
     two clients on clinician A's team and one on clinician B's."""
     fp = FakePractice()
-    with runtime.db.transaction() as s:
+    with runtime.db.transaction() as s, pytest.MonkeyPatch.context() as mp:
+        mp.setattr(auth, "hash_password", _memo_hash)
         owner = _user(s, "owner", ["owner", "clinician"], fp)
         _user(s, "supervisor", ["clinician", "supervisor"], fp)
         _user(s, "clin_a", ["clinician"], fp)

@@ -84,10 +84,33 @@ def _words(value: str | None) -> str:
     return (value or "").replace("_", " ")
 
 
+def _address(value: dict[str, str] | None) -> str:
+    """An address dict as one line: street, city, state ZIP."""
+    if not value:
+        return ""
+    street = ", ".join(v for v in (value.get("line1"), value.get("line2")) if v)
+    region = " ".join(v for v in (value.get("state"), value.get("postal_code")) if v)
+    known = {"line1", "line2", "city", "state", "postal_code"}
+    rest = [str(v) for k, v in value.items() if k not in known and v]
+    return ", ".join(p for p in (street, value.get("city"), region, *rest) if p)
+
+
+def _contact(value: dict[str, str] | None) -> str:
+    """An emergency contact as one line: name (relationship), phone."""
+    if not value:
+        return ""
+    name = value.get("name") or ""
+    if value.get("relationship"):
+        name = f"{name} ({value['relationship']})".strip()
+    return ", ".join(p for p in (name, value.get("phone")) if p)
+
+
 templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_context])
 templates.env.filters["local"] = _local
 templates.env.filters["clock"] = _time
 templates.env.filters["words"] = _words
+templates.env.filters["address"] = _address
+templates.env.filters["contact"] = _contact
 
 
 def render(
