@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,12 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from hearth import jobs
+from hearth.app import create_app
 from hearth.errors import Unavailable
+from hearth.messaging.models import OutboundMessage
 from hearth.runtime import Runtime
 from hearth.security.models import JobRecord
 from tests.conftest import need_service, redis_url
+from tests.factories import make_client, make_user, principal
 
 
 @pytest.fixture
@@ -121,20 +126,31 @@ def test_check_queue_reports_an_unreachable_redis(settings):
 
 
 @pytest.mark.redis
-def test_job_from_web_process_runs_in_separate_worker_over_redis(runtime, settings, tmp_path):
+def test_jobs_from_web_process_run_in_separate_worker_over_redis(runtime, settings, tmp_path):
     url = redis_url()
     need_service("Redis", url is not None, "set HEARTH_TEST_REDIS_URL")
     assert url is not None
-    jobs.check_queue(settings.model_copy(update={"redis_url": url, "immediate_jobs": False}))
     settings.redis_url = url
     settings.immediate_jobs = False
     settings.queue_name = f"hearth-test-{uuid.uuid4().hex[:12]}"
-    jobs.bind_runtime(runtime)
+    jobs.check_queue(settings)
+    with runtime.db.transaction() as s:
+        owner = principal(s, make_user(s, "owner"))
+        make_client(s, owner, email="redis.person@example.test")
+    app = create_app(runtime)  # binds this runtime: the queue is now Redis
     job_id = f"redis-{uuid.uuid4().hex[:8]}"
     try:
-        with runtime.db.transaction() as s:  # what a request does: enqueue, then commit
+        with TestClient(app) as web:  # a request queues a sign-in email ...
+            page = web.get("/portal/sign-in")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+            answer = web.post(
+                "/portal/sign-in", data={"email": "redis.person@example.test", "csrf_token": token}
+            )
+            assert answer.status_code == 200
+        with runtime.db.transaction() as s:  # ... and so does any enqueue-then-commit
             jobs.enqueue_after_commit(s, jobs.ping, job_id)
-        assert jobs.huey.pending_count() == 1
+        assert jobs.huey.pending_count() == 2
+        assert message_statuses(runtime) == ["queued"]  # nobody consumes in this process
 
         env = {
             **os.environ,
@@ -148,18 +164,19 @@ def test_job_from_web_process_runs_in_separate_worker_over_redis(runtime, settin
         }
         log = (tmp_path / "worker.log").open("w")
         worker = subprocess.Popen(
-            worker_command(env),
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            worker_command(env), env=env, stdout=log, stderr=subprocess.STDOUT
         )
         try:
             wait_until(
-                lambda: job_ran(runtime, job_id) or worker.poll() is not None,
+                lambda: (
+                    (job_ran(runtime, job_id) and message_statuses(runtime) == ["sent"])
+                    or worker.poll() is not None
+                ),
                 timeout=60,
-                what="the worker process to run the job",
+                what="the worker process to run the jobs",
             )
             assert job_ran(runtime, job_id), (tmp_path / "worker.log").read_text()
+            assert message_statuses(runtime) == ["sent"], (tmp_path / "worker.log").read_text()
         finally:
             worker.terminate()
             try:
@@ -171,6 +188,11 @@ def test_job_from_web_process_runs_in_separate_worker_over_redis(runtime, settin
     finally:
         jobs.huey.flush()
         jobs.bind_runtime(None)
+
+
+def message_statuses(rt: Runtime) -> list[str]:
+    with rt.db.transaction() as s:
+        return [m.status for m in s.query(OutboundMessage)]
 
 
 def worker_command(env: dict[str, str]) -> list[str]:
