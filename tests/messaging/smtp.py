@@ -60,7 +60,7 @@ class SmtpServer:
 
 def _check_login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
     ok = isinstance(data, LoginPassword) and (data.login, data.password) == TEST_LOGIN
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)
 
 
 @contextmanager
