@@ -24,6 +24,7 @@ from sqlalchemy import make_url, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from hearth import __version__
+from hearth.documentation.cli import register as register_documentation
 from hearth.errors import HearthError, NotFound
 from hearth.runtime import Runtime
 from hearth.security import crypto
@@ -419,6 +420,11 @@ def audit_verify() -> None:
     if not report.ok:
         _fail(f"audit chain broken at row {report.first_bad_seq}: {report.reason}")
     say(f"audit chain intact: {report.rows} rows")
+
+
+# --- scripting commands (no database; shapes in docs/cli.md) -------------------------------
+
+register_documentation(app)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Note drafting: templates as data, the embedded (offline) engine, clinical language."""
