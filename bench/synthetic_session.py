@@ -38,8 +38,9 @@ CLIENT = [
 ]
 
 
-def session(minutes: float, *, seed: int = 7, clinician: str = "Dr. Example",
-            client: str = "Sam Sample") -> str:
+def session(
+    minutes: float, *, seed: int = 7, clinician: str = "Dr. Example", client: str = "Sam Sample"
+) -> str:
     """A plain-text transcript ('Name: text' lines) of about 150 words a minute."""
     rng = random.Random(seed)
     target = int(minutes * 150)
@@ -49,7 +50,7 @@ def session(minutes: float, *, seed: int = 7, clinician: str = "Dr. Example",
             text = rng.choice(CLINICIAN)
             lines.append(f"{clinician}: {text}")
         else:
-            text = " ".join(rng.sample(CLIENT, 2))
+            text = " ".join(rng.sample(CLIENT, 1 if rng.random() < 0.75 else 2))
             lines.append(f"{client}: {text}")
         words += len(text.split())
         turn += 1

@@ -281,10 +281,11 @@ DENIAL = re.compile(r"\b(?:den(?:y|ies|ied|ying)|no|not|never|negative for|witho
 
 
 @cache
-def medications() -> frozenset[str]:
-    """Medicine names from the versioned data file."""
+def medications() -> re.Pattern[str]:
+    """Medicine names from the versioned data file, as one word-bounded pattern."""
     doc = json.loads((DATA / "medications.json").read_text())
-    return frozenset(doc["names"])
+    names = sorted(doc["names"], key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b")
 
 
 @cache
@@ -334,6 +335,7 @@ class VerifyContext:
 
     def __post_init__(self) -> None:
         self._by_id = self.transcript.by_id()
+        self.whole = " ".join(u.text for u in self.transcript.utterances).lower()
         self._profile_words = {
             w.lower() for v in self.profile.values() for w in re.findall(r"[A-Za-z']+", v or "")
         }
@@ -377,14 +379,16 @@ def _content(text: str, extra_stop: set[str]) -> set[str]:
     return {_stem(w) for w in words if w not in STOP and w not in extra_stop and len(w) > 2}
 
 
+_NUMBER = re.compile(
+    r"\d+(?:\.\d+)?|\b(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b"
+)
+
+
 def _numbers(text: str) -> list[tuple[str, float]]:
-    low = text.lower()
     out: list[tuple[str, float]] = []
-    for m in re.finditer(r"\d+(?:\.\d+)?", low):
-        out.append((m.group(0), float(m.group(0))))
-    for word, value in NUMBER_WORDS.items():
-        for _ in re.finditer(rf"\b{word}\b", low):
-            out.append((word, float(value)))
+    for m in _NUMBER.finditer(text.lower()):
+        token = m.group(0)
+        out.append((token, float(token) if token[0].isdigit() else float(NUMBER_WORDS[token])))
     return out
 
 
@@ -472,7 +476,7 @@ def verify_statement(
     lines = [ctx.line(e) or "" for e in evidence if e not in missing]
     cited = " ".join(lines)
     cited_low = cited.lower()
-    whole = " ".join(u.text for u in ctx.transcript.utterances).lower()
+    whole = ctx.whole
     profile_text = " ".join(ctx.profile.values()).lower()
 
     def where(fact: str) -> str:
@@ -484,8 +488,10 @@ def verify_statement(
     for token, value in _numbers(text):
         if value not in cited_numbers:
             reasons.append(f"number '{token}' not in {where(token)}")
-    for med in sorted(medications()):
-        if re.search(rf"\b{med}\b", low) and not re.search(rf"\b{med}\b", cited_low):
+    meds = medications()
+    cited_meds = set(meds.findall(cited_low))
+    for med in dict.fromkeys(meds.findall(low)):
+        if med not in cited_meds:
             reasons.append(f"medication '{med}' not in {where(med)}")
     for word in sorted(_time_words(text) - _time_words(cited)):
         reasons.append(f"date or day '{word}' not in {where(word)}")

@@ -238,6 +238,7 @@ class _Writer:
         self.opts = opts
         self.limit = DENSITY_LIMITS[opts.density]
         self.by_id = transcript.by_id()
+        self.index = {u.id: i for i, u in enumerate(transcript.utterances)}
         self.used: set[tuple[str, str]] = set()
         self.quote_budget: dict[str, int] = {}
         self.n = 0
@@ -434,7 +435,7 @@ def _feed_interventions(w: _Writer) -> list[Statement]:
 
 def _next_client(w: _Writer, after: str) -> Utterance | None:
     utts = w.t.utterances
-    idx = next(i for i, u in enumerate(utts) if u.id == after)
+    idx = w.index[after]
     for u in utts[idx + 1 : idx + 3]:
         if u.role != "clinician":
             return u

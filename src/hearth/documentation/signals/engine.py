@@ -692,9 +692,7 @@ def _merge(raw: list[tuple[tuple[Any, ...], Signal]]) -> list[Signal]:
     for key in order:
         sigs = groups[key]
         first = sigs[0]
-        evidence: list[str] = []
-        for s in sigs:
-            evidence += [e for e in s.evidence if e not in evidence]
+        evidence = list(dict.fromkeys(e for s in sigs for e in s.evidence))
         evidence.sort(key=lambda e: int(e[1:]) if e[1:].isdigit() else 0)
         flags: dict[str, bool] = {}
         for s in sigs:
