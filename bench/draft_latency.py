@@ -17,14 +17,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from synthetic_session import session  # noqa: E402
+from synthetic_session import session
 
-from hearth.documentation.drafting.engine import DraftOptions, draft_note  # noqa: E402
-from hearth.documentation.drafting.templates import builtin_templates  # noqa: E402
-from hearth.documentation.importers import parse  # noqa: E402
-from hearth.documentation.roles import assign_roles  # noqa: E402
-from hearth.documentation.signals.engine import compiled  # noqa: E402
-from hearth.documentation.signals.nlp import pipeline  # noqa: E402
+from hearth.documentation.drafting.engine import DraftOptions, draft_note
+from hearth.documentation.drafting.templates import builtin_templates
+from hearth.documentation.importers import parse
+from hearth.documentation.roles import assign_roles
+from hearth.documentation.signals.engine import compiled
+from hearth.documentation.signals.nlp import pipeline
 
 
 def one(text: str) -> float:
@@ -56,7 +56,8 @@ def main() -> int:
             f"median {medians[minutes]:.3f} s  (min {min(runs):.3f}, max {max(runs):.3f})"
         )
     print(
-        f"growth 30->60 min: x{medians[60] / medians[30]:.2f}; 60->120 min: x{medians[120] / medians[60]:.2f}"
+        f"growth 30->60 min: x{medians[60] / medians[30]:.2f}; "
+        f"60->120 min: x{medians[120] / medians[60]:.2f}"
     )
     print(f"target: 60 minutes <= 1.0 s -> {'met' if medians[60] <= 1.0 else 'NOT met'}")
     return 0
