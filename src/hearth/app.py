@@ -39,10 +39,8 @@ def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         consumer = None
-        if run_jobs:
-            from hearth import jobs
-
-            consumer = jobs.start_consumer(runtime)
+        if run_jobs:  # imported here: the jobs module is optional for a web-only process
+            consumer = importlib.import_module("hearth.jobs").start_consumer(runtime)
         try:
             yield
         finally:

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hearth.errors import Forbidden, HearthError, NotFound, Unauthenticated
-from hearth.web.deps import audit
+from hearth.web.deps import SESSION_COOKIE, audit, get_runtime, optional_principal
 from hearth.web.templating import is_htmx, render
 
 log = logging.getLogger("hearth.web")
@@ -85,6 +85,19 @@ def _safe_next(request: Request) -> str:
     return path if path.startswith("/") and not path.startswith("//") else "/"
 
 
+def _resolve_principal(request: Request) -> None:
+    """For an error raised before any route ran (unknown address), find who is signed in so
+    the page shows the right navigation; best effort, never raises."""
+    if hasattr(request.state, "principal") or not request.cookies.get(SESSION_COOKIE):
+        return
+    try:
+        with get_runtime(request).db.transaction() as session:
+            optional_principal(request, session)
+    except Exception:
+        log.warning("could not resolve the principal for an error page", exc_info=True)
+        request.state.principal = None
+
+
 def error_response(
     request: Request, status: int, code: str, message: str, where: str | None = None
 ) -> Response:
@@ -92,6 +105,7 @@ def error_response(
     body = ErrorBody(error=ErrorDetail(code=code, message=message, where=where))
     if wants_json(request):
         return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
+    _resolve_principal(request)
     template = "_error_fragment.html" if is_htmx(request) else "error.html"
     return render(
         request,
