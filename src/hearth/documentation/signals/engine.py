@@ -221,7 +221,7 @@ def _find_risk(
 
 
 def _hit_rank(h: _Hit) -> tuple[int, int, int]:
-    mode = {"risk": 2, "protective": 1, "mention": 0}[h.mode]
+    mode = {"risk": 3, "protective": 2, "mention": 1, "denial": 0}[h.mode]
     sub = {"attempt": 3, "active": 2, "passive": 1}.get(h.subtype or "", 0)
     return (mode, sub, h.end - h.start)
 
@@ -354,7 +354,7 @@ def _risk_status(h: _Hit, low: str) -> tuple[str | None, list[str]]:
     status, reasons = _modifier_status(
         h, low, negated, hedged, embedded, conditional, context, before, after
     )
-    if h.mode == "mention" and status == "present":
+    if h.mode in ("mention", "denial") and status == "present":
         return None, ["a plain mention, not a risk"]
     return status, reasons
 
@@ -555,6 +555,8 @@ def _risk_signals(
         status, reasons = _risk_status(h, low)
         if status is None or (h.mode == "mention" and status not in _MENTION_KEEP):
             continue
+        if h.mode == "denial" and status not in ("denied", "historical"):
+            continue
         judged.append((h, status, reasons))
     kept = []
     for h, status, reasons in judged:
@@ -620,12 +622,13 @@ def _answer_signals(
     c = compiled()
     out = []
     seen: set[str] = set()
-    if not c.question_any.search(lows[q]):
+    asking = " ".join(s for s in re.split(r"(?<=[.!?])\s+", lows[q]) if "?" in s)
+    if not asking or not c.question_any.search(asking):
         return []
     question_rules = c.questions + tuple(r for r in c.risk if r.mode == "risk")
-    asked = {h.type for h in _find_risk(lows[q], question_rules)}
+    asked = {h.type for h in _find_risk(asking, question_rules)}
     for inverted, rules in ((True, c.inverted), (False, question_rules)):
-        for h in _find_risk(lows[q], rules):
+        for h in _find_risk(asking, rules):
             if h.type == "substance_risk" and "suicidal_ideation" in asked:
                 continue
             if h.type in own or h.type in seen:
@@ -633,8 +636,10 @@ def _answer_signals(
             verdict = _answer_status(utts[i].text, inverted)
             if verdict is None:
                 continue
-            seen.add(h.type)
             status, reason = verdict
+            if h.mode == "mention" and status not in _MENTION_KEEP:
+                continue
+            seen.add(h.type)
             u = utts[i]
             subtype = (h.subtype or "active") if h.type == "suicidal_ideation" else None
             mention = Mention(u.id, u.text.strip(), u.text.strip(), u.role, u.speaker)

@@ -39,8 +39,9 @@ def _check_regexes(patterns: list[str]) -> list[str]:
 class RiskEntry(_Strict):
     """Patterns for one risk type. mode "risk": a mention is a finding; "protective": a
     life-affirming phrase that is a finding only when negated or hedged ("I don't want to keep
-    living"); "mention": a neutral mention that is a finding only when it is not a plain present
-    statement ("I don't drink", "if he leaves I'll start drinking")."""
+    living"); "mention": a risk-leaning mention that is a finding only when it is not a plain
+    present statement ("if he leaves I'll start drinking", "maybe I drink too much"); "denial":
+    a neutral word that is a finding only when denied or in the past ("I don't drink")."""
 
     type: str
     subtype: str | None = None
@@ -51,7 +52,7 @@ class RiskEntry(_Strict):
     @field_validator("mode")
     @classmethod
     def _mode(cls, v: str) -> str:
-        if v not in ("risk", "protective", "mention"):
+        if v not in ("risk", "protective", "mention", "denial"):
             raise ValueError(f"unknown mode {v!r}")
         return v
 
