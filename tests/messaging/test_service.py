@@ -11,6 +11,8 @@ from hearth.messaging.service import queue_message
 from hearth.practice import service as practice
 from tests.factories import make_client, make_user, principal
 
+pytestmark = pytest.mark.both_backends
+
 
 def _message(s, **overrides):
     fields = dict(

@@ -13,6 +13,8 @@ from hearth.messaging.service import queue_message
 from hearth.messaging.tasks import RetryDelivery, deliver_message, stale_message_ids
 from tests.messaging.smtp import free_port
 
+pytestmark = pytest.mark.both_backends
+
 
 def _queue(rt, **overrides):
     fields = dict(
