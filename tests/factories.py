@@ -28,9 +28,9 @@ def make_user(s: Session, *roles: str, name: str | None = None) -> User:
 
 
 def make_clinician(
-    s: Session, *extra_roles: str, supervisor: Clinician | None = None
+    s: Session, *extra_roles: str, supervisor: Clinician | None = None, name: str | None = None
 ) -> tuple[User, Clinician]:
-    user = make_user(s, "clinician", *extra_roles)
+    user = make_user(s, "clinician", *extra_roles, name=name)
     clin = Clinician(
         user_id=user.id, credentials="LCSW", supervisor_id=supervisor.id if supervisor else None
     )

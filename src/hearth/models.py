@@ -1,10 +1,17 @@
 """Imports every slice's tables so that Base.metadata is complete (Alembic, tests)."""
 
 from hearth.db import Base
+from hearth.documentation import models as documentation_models
 from hearth.messaging import models as messaging_models
 from hearth.practice import models as practice_models
 from hearth.security import models as security_models
 
 metadata = Base.metadata
 
-__all__ = ["messaging_models", "metadata", "practice_models", "security_models"]
+__all__ = [
+    "documentation_models",
+    "messaging_models",
+    "metadata",
+    "practice_models",
+    "security_models",
+]

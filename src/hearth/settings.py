@@ -52,6 +52,12 @@ class Settings(BaseSettings):
         description="Show every outgoing message on /dev/outbox (default: on outside production)",
     )
 
+    late_entry_hours: int = Field(
+        default=72,
+        description="A note or addendum signed later than this after the session is a late entry",
+    )
+    templates_dir: Path | None = None
+
     job_workers: int = 2
     immediate_jobs: bool = False
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 02:12:37.075964
+Create Date: 2026-11-27 02:37:01.931890
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from alembic import op
 
 import hearth.db
 import hearth.security.crypto
-
 
 revision = "0001"
 down_revision = None
@@ -368,6 +367,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_diagnoses_client_id"), ["client_id"], unique=False)
 
     op.create_table(
+        "treatment_plans",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("client_id", sa.String(length=32), nullable=False),
+        sa.Column("author_id", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("created_at", hearth.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("review_date", sa.Date(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["author_id"], ["clinicians.id"], name=op.f("fk_treatment_plans_author_id_clinicians")
+        ),
+        sa.ForeignKeyConstraint(
+            ["client_id"], ["clients.id"], name=op.f("fk_treatment_plans_client_id_clients")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_treatment_plans")),
+    )
+    with op.batch_alter_table("treatment_plans", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_treatment_plans_client_id"), ["client_id"], unique=False
+        )
+
+    op.create_table(
         "appointment_clients",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("appointment_id", sa.String(length=32), nullable=False),
@@ -396,16 +416,278 @@ def upgrade() -> None:
             batch_op.f("ix_appointment_clients_client_id"), ["client_id"], unique=False
         )
 
+    op.create_table(
+        "clinical_sessions",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("appointment_id", sa.String(length=32), nullable=True),
+        sa.Column("clinician_id", sa.String(length=32), nullable=False),
+        sa.Column("session_kind", sa.String(length=30), nullable=False),
+        sa.Column("modality", sa.String(length=20), nullable=False),
+        sa.Column("client_location", sa.String(length=10), nullable=True),
+        sa.Column("started_at", hearth.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", hearth.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("time_source", sa.String(length=12), nullable=False),
+        sa.Column("created_at", hearth.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["appointment_id"],
+            ["appointments.id"],
+            name=op.f("fk_clinical_sessions_appointment_id_appointments"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["clinician_id"],
+            ["clinicians.id"],
+            name=op.f("fk_clinical_sessions_clinician_id_clinicians"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_clinical_sessions")),
+    )
+    with op.batch_alter_table("clinical_sessions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_clinical_sessions_appointment_id"), ["appointment_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_clinical_sessions_clinician_id"), ["clinician_id"], unique=False
+        )
+
+    op.create_table(
+        "plan_items",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("plan_id", sa.String(length=32), nullable=False),
+        sa.Column("parent_id", sa.String(length=32), nullable=True),
+        sa.Column("kind", sa.String(length=12), nullable=False),
+        sa.Column("text", hearth.security.crypto.EncryptedText(), nullable=False),
+        sa.Column("target_date", sa.Date(), nullable=True),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["parent_id"], ["plan_items.id"], name=op.f("fk_plan_items_parent_id_plan_items")
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["treatment_plans.id"],
+            name=op.f("fk_plan_items_plan_id_treatment_plans"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_items")),
+    )
+    with op.batch_alter_table("plan_items", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_plan_items_plan_id"), ["plan_id"], unique=False)
+
+    op.create_table(
+        "private_notes",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("client_id", sa.String(length=32), nullable=False),
+        sa.Column("author_id", sa.String(length=32), nullable=False),
+        sa.Column("session_id", sa.String(length=32), nullable=True),
+        sa.Column("body", hearth.security.crypto.EncryptedText(), nullable=False),
+        sa.Column("created_at", hearth.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", hearth.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_id"], ["users.id"], name=op.f("fk_private_notes_author_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["client_id"], ["clients.id"], name=op.f("fk_private_notes_client_id_clients")
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["clinical_sessions.id"],
+            name=op.f("fk_private_notes_session_id_clinical_sessions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_private_notes")),
+    )
+    with op.batch_alter_table("private_notes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_private_notes_author_id"), ["author_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_private_notes_client_id"), ["client_id"], unique=False)
+
+    op.create_table(
+        "session_clients",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("session_id", sa.String(length=32), nullable=False),
+        sa.Column("client_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["client_id"], ["clients.id"], name=op.f("fk_session_clients_client_id_clients")
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["clinical_sessions.id"],
+            name=op.f("fk_session_clients_session_id_clinical_sessions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_session_clients")),
+        sa.UniqueConstraint(
+            "session_id", "client_id", name=op.f("uq_session_clients_session_id_client_id")
+        ),
+    )
+    with op.batch_alter_table("session_clients", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_session_clients_client_id"), ["client_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_session_clients_session_id"), ["session_id"], unique=False
+        )
+
+    op.create_table(
+        "transcripts",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("session_id", sa.String(length=32), nullable=False),
+        sa.Column("source", sa.String(length=12), nullable=False),
+        sa.Column("source_format", sa.String(length=10), nullable=False),
+        sa.Column("filename", hearth.security.crypto.EncryptedText(), nullable=True),
+        sa.Column("utterances", hearth.security.crypto.EncryptedJSON(), nullable=False),
+        sa.Column("speaker_roles", hearth.security.crypto.EncryptedJSON(), nullable=False),
+        sa.Column("speaker_clients", hearth.security.crypto.EncryptedJSON(), nullable=False),
+        sa.Column("roles_confirmed", sa.Boolean(), nullable=False),
+        sa.Column("created_by_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", hearth.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_transcripts_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["clinical_sessions.id"],
+            name=op.f("fk_transcripts_session_id_clinical_sessions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_transcripts")),
+    )
+    with op.batch_alter_table("transcripts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_transcripts_session_id"), ["session_id"], unique=False)
+
+    op.create_table(
+        "notes",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("session_id", sa.String(length=32), nullable=False),
+        sa.Column("client_id", sa.String(length=32), nullable=False),
+        sa.Column("transcript_id", sa.String(length=32), nullable=True),
+        sa.Column("author_id", sa.String(length=32), nullable=False),
+        sa.Column("template", sa.String(length=40), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("content", hearth.security.crypto.EncryptedJSON(), nullable=False),
+        sa.Column("engine_content", hearth.security.crypto.EncryptedJSON(), nullable=True),
+        sa.Column("risk", hearth.security.crypto.EncryptedJSON(), nullable=False),
+        sa.Column("facts", sa.JSON(), nullable=True),
+        sa.Column("edit_metrics", sa.JSON(), nullable=True),
+        sa.Column("created_at", hearth.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", hearth.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("signed_by_id", sa.String(length=32), nullable=True),
+        sa.Column("signed_at", hearth.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("content_hash", sa.String(length=64), nullable=True),
+        sa.Column("late_entry", sa.Boolean(), nullable=False),
+        sa.Column("cosign_required", sa.Boolean(), nullable=False),
+        sa.Column("cosigned_by_id", sa.String(length=32), nullable=True),
+        sa.Column("cosigned_at", hearth.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("seconds_to_sign", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["author_id"], ["clinicians.id"], name=op.f("fk_notes_author_id_clinicians")
+        ),
+        sa.ForeignKeyConstraint(
+            ["client_id"], ["clients.id"], name=op.f("fk_notes_client_id_clients")
+        ),
+        sa.ForeignKeyConstraint(
+            ["cosigned_by_id"], ["users.id"], name=op.f("fk_notes_cosigned_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["clinical_sessions.id"],
+            name=op.f("fk_notes_session_id_clinical_sessions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["signed_by_id"], ["users.id"], name=op.f("fk_notes_signed_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["transcript_id"], ["transcripts.id"], name=op.f("fk_notes_transcript_id_transcripts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notes")),
+    )
+    with op.batch_alter_table("notes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_notes_author_id"), ["author_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_notes_client_id"), ["client_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_notes_session_id"), ["session_id"], unique=False)
+
+    op.create_table(
+        "note_addenda",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("note_id", sa.String(length=32), nullable=False),
+        sa.Column("author_id", sa.String(length=32), nullable=False),
+        sa.Column("body", hearth.security.crypto.EncryptedText(), nullable=False),
+        sa.Column("late_entry", sa.Boolean(), nullable=False),
+        sa.Column("created_at", hearth.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_id"], ["users.id"], name=op.f("fk_note_addenda_author_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["note_id"],
+            ["notes.id"],
+            name=op.f("fk_note_addenda_note_id_notes"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_note_addenda")),
+    )
+    with op.batch_alter_table("note_addenda", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_note_addenda_note_id"), ["note_id"], unique=False)
+
+    op.create_table(
+        "note_goals",
+        sa.Column("note_id", sa.String(length=32), nullable=False),
+        sa.Column("goal_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["goal_id"], ["plan_items.id"], name=op.f("fk_note_goals_goal_id_plan_items")
+        ),
+        sa.ForeignKeyConstraint(
+            ["note_id"], ["notes.id"], name=op.f("fk_note_goals_note_id_notes"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("note_id", "goal_id", name=op.f("pk_note_goals")),
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table("note_goals")
+    with op.batch_alter_table("note_addenda", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_note_addenda_note_id"))
+
+    op.drop_table("note_addenda")
+    with op.batch_alter_table("notes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notes_session_id"))
+        batch_op.drop_index(batch_op.f("ix_notes_client_id"))
+        batch_op.drop_index(batch_op.f("ix_notes_author_id"))
+
+    op.drop_table("notes")
+    with op.batch_alter_table("transcripts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_transcripts_session_id"))
+
+    op.drop_table("transcripts")
+    with op.batch_alter_table("session_clients", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_session_clients_session_id"))
+        batch_op.drop_index(batch_op.f("ix_session_clients_client_id"))
+
+    op.drop_table("session_clients")
+    with op.batch_alter_table("private_notes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_private_notes_client_id"))
+        batch_op.drop_index(batch_op.f("ix_private_notes_author_id"))
+
+    op.drop_table("private_notes")
+    with op.batch_alter_table("plan_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_plan_items_plan_id"))
+
+    op.drop_table("plan_items")
+    with op.batch_alter_table("clinical_sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_clinical_sessions_clinician_id"))
+        batch_op.drop_index(batch_op.f("ix_clinical_sessions_appointment_id"))
+
+    op.drop_table("clinical_sessions")
     with op.batch_alter_table("appointment_clients", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_appointment_clients_client_id"))
         batch_op.drop_index(batch_op.f("ix_appointment_clients_appointment_id"))
 
     op.drop_table("appointment_clients")
+    with op.batch_alter_table("treatment_plans", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_treatment_plans_client_id"))
+
+    op.drop_table("treatment_plans")
     with op.batch_alter_table("diagnoses", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_diagnoses_client_id"))
 
