@@ -16,7 +16,8 @@ SESSION = """Dana Testwell: Good morning, Sam. How was your week?
 Sam: Hard. I only slept about four hours most nights because of the deadline.
 Dana Testwell: That sounds exhausting. Any thoughts of hurting yourself or ending your life?
 Sam: No, never. I just feel on edge all the time.
-Dana Testwell: Let's practise the breathing exercise, and this week try a wind-down routine at 10 pm.
+Dana Testwell: Let's practise the breathing exercise, and this week try a wind-down routine \
+at 10 pm.
 Sam: Okay, I can try that.
 """
 START = dt.datetime(2026, 11, 20, 15, 0, tzinfo=dt.UTC)
