@@ -261,7 +261,19 @@ def test_commands_ask_for_a_migration_on_an_empty_database(tmp_path, env):
     assert "0 staff users" in listed.stdout
 
 
-def test_run_migrates_seeds_an_empty_database_prints_logins_and_serves(tmp_path, env, no_server):
+@pytest.fixture
+def unbind_jobs(settings):
+    """create_app binds the job queue to the CLI's runtime; put it back afterwards."""
+    from hearth import jobs
+
+    yield
+    jobs.bind_runtime(None)
+    jobs.configure(settings)
+
+
+def test_run_migrates_seeds_an_empty_database_prints_logins_and_serves(
+    tmp_path, env, no_server, unbind_jobs
+):
     pytest.importorskip("hearth.app")
     fresh = {**env, "HEARTH_DATA_DIR": str(tmp_path / "fresh"), "HEARTH_IMMEDIATE_JOBS": "false"}
     fresh.pop("HEARTH_DATABASE_URL", None)
