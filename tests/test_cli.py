@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from hearth import __version__
 from hearth.cli import app
+from hearth.practice.models import Clinician
 from hearth.security.models import AuditEvent, User
 
 runner = CliRunner()
@@ -138,6 +139,8 @@ def test_users_create_list_disable_enable(runtime, env):
         user = s.scalars(select(User).where(User.email == "casey@example.test")).one()
         assert not user.active
         assert user.role_set == {"clinician", "supervisor"}
+        profile = s.scalars(select(Clinician).where(Clinician.user_id == user.id)).one()
+        assert profile.supervisor_id is None
     assert "no" in invoke(["users", "list"], env).stdout
     assert invoke(["users", "enable", "casey@example.test"], env).exit_code == 0
     with runtime.db.transaction() as s:
