@@ -1,6 +1,9 @@
 """End-to-end fixtures: a live Hearth server and Debian's Chromium driven by Playwright.
 
-One browser per test session, a fresh browser context (cookies, storage) per test.
+One browser for the e2e package, a fresh browser context (cookies, storage) per test.
+The driver is package-scoped, not session-scoped: while Playwright's sync driver is
+running, its event loop blocks ``asyncio.run`` in the main thread, which tests
+collected after this package may need.
 The server is uvicorn in a background thread serving ``create_app`` for the test's
 own ``runtime`` (a fresh copy of the migrated database). Browsers are never
 downloaded: Playwright drives the system Chromium at ``/usr/bin/chromium``.
@@ -113,9 +116,9 @@ def live_server(runtime: Runtime) -> Iterator[LiveServer]:
 # --- the browser -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Playwright]:
-    """Playwright's sync driver, started once per session."""
+    """Playwright's sync driver, started once for the e2e tests and stopped after them."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -125,9 +128,9 @@ def playwright_driver() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
-    """Debian's Chromium, headless, launched once per session (never `playwright install`)."""
+    """Debian's Chromium, headless, launched once for the e2e tests (never `playwright install`)."""
     need_service("Chromium", CHROMIUM.exists(), "apt-get install -y chromium")
     chromium = playwright_driver.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
