@@ -50,7 +50,7 @@ def audit_scope(principal: Principal) -> Scope:
     return scope
 
 
-def _filtered(principal: Principal, f: AuditFilter) -> Select[tuple[AuditEvent]]:
+def _filtered(principal: Principal, f: AuditFilter) -> Select[AuditEvent]:
     stmt = select(AuditEvent)
     if audit_scope(principal) is not Scope.ALL:
         stmt = stmt.where(
