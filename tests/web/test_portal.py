@@ -250,3 +250,13 @@ def test_outbox_is_absent_when_disabled(runtime, fake, browser, portal):
     runtime.settings.dev_outbox = False
     assert portal.get("/dev/outbox").status_code == 404
     assert browser("owner", fake).get("/dev/outbox").status_code == 404
+
+
+def test_signed_out_portal_page_goes_to_the_portal_sign_in(runtime):
+    from fastapi.testclient import TestClient
+
+    from hearth.app import create_app
+
+    with TestClient(create_app(runtime)) as client:
+        r = client.get("/portal", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/portal/sign-in"

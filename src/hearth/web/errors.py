@@ -135,7 +135,10 @@ async def hearth_error(request: Request, exc: Exception) -> Response:
             detail=exc.code,
         )
     if isinstance(exc, Unauthenticated) and not wants_json(request):
-        target = "/login?next=" + quote(_safe_next(request), safe="/")
+        if request.url.path.startswith("/portal"):
+            target = "/portal/sign-in"  # clients and guardians sign in with a link, not a password
+        else:
+            target = "/login?next=" + quote(_safe_next(request), safe="/")
         if is_htmx(request):
             return Response(status_code=401, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
