@@ -69,9 +69,18 @@ def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
 
+    from hearth.documentation import api as documentation_api
     from hearth.practice import api as practice_api
     from hearth.security import api as security_api
-    from hearth.web import audit_log, auth, clients, dashboard, settings_pages, system
+    from hearth.web import (
+        audit_log,
+        auth,
+        clients,
+        dashboard,
+        documentation,
+        settings_pages,
+        system,
+    )
 
     for router in (
         system.router,
@@ -82,6 +91,8 @@ def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
         audit_log.router,
         practice_api.router,
         security_api.router,
+        documentation.router,
+        documentation_api.router,
     ):
         app.include_router(router)
     for module in OPTIONAL_ROUTERS:

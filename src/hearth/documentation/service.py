@@ -145,6 +145,25 @@ def get_session(db: Session, principal: Principal, session_id: str) -> ClinicalS
     return row
 
 
+def sessions_for_client(db: Session, principal: Principal, client_id: str) -> list[ClinicalSession]:
+    """The client's documentation sessions, newest first (care team only)."""
+    ClientRepository(db, principal).get_clinical(client_id)
+    stmt = (
+        select(ClinicalSession)
+        .join(SessionClient, SessionClient.session_id == ClinicalSession.id)
+        .where(SessionClient.client_id == client_id)
+        .order_by(ClinicalSession.created_at.desc())
+    )
+    return [
+        row
+        for row in db.scalars(stmt)
+        if all(
+            ClientRepository(db, principal).in_clinical_scope(cid)
+            for cid in session_client_ids(db, row.id)
+        )
+    ]
+
+
 # --- transcripts ---------------------------------------------------------------------------
 
 

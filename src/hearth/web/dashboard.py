@@ -11,6 +11,7 @@ from hearth.db import utcnow
 from hearth.practice.agenda import AgendaRepository
 from hearth.practice.profile import practice_time_zone
 from hearth.web.deps import CurrentUser, Db, audit
+from hearth.web.documentation import dashboard_audit, dashboard_context
 from hearth.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,4 +34,6 @@ def dashboard(request: Request, db: Db, principal: CurrentUser) -> HTMLResponse:
             record_type="appointment",
             record_ids=[i.appointment.id for i in items],
         )
-    return render(request, "dashboard.html", {"items": items, "tz": tz, "today": today})
+    notes = dashboard_context(db, principal)
+    dashboard_audit(request, notes)
+    return render(request, "dashboard.html", {"items": items, "tz": tz, "today": today, **notes})

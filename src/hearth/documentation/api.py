@@ -1,0 +1,644 @@
+"""JSON API of session documentation: sessions, transcripts, drafts, review, signing, exports.
+
+Every route calls ``documentation.service`` (never the tables) and audits what it read or
+changed. Notes and transcripts are care-team records: out of scope is 404, a role without
+clinical access is 403. Editing a signed note is 409 with code ``note_signed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from hearth.documentation import export, service
+from hearth.documentation.models import ClinicalSession, Note, NoteAddendum, PlanItem, Transcript
+from hearth.documentation.service import SignOptions
+from hearth.documentation.signals.engine import complexity_cues
+from hearth.documentation.tasks import queue_draft
+from hearth.security.permissions import Principal
+from hearth.web.deps import CurrentUser, Db, Rt, audit
+from hearth.web.errors import API_ERRORS
+
+router = APIRouter(prefix="/api/v1", tags=["documentation"], responses=API_ERRORS)
+
+SessionKind = Literal[
+    "intake",
+    "individual",
+    "couples",
+    "family_with_client",
+    "family_without_client",
+    "group",
+    "crisis",
+]
+Modality = Literal["in_person", "video", "audio_only"]
+ClientLocation = Literal["home", "other"]
+TemplateKey = Literal["soap", "dap", "birp", "girp", "intake", "discharge"]
+Density = Literal["brief", "standard", "detailed"]
+Quotes = Literal["none", "some", "many"]
+TranscriptFormat = Literal["vtt", "srt", "text", "json"]
+ComplexityFactor = Literal[
+    "maladaptive_communication", "caregiver_interference", "sentinel_event", "interpreter"
+]
+PlanItemKind = Literal["problem", "goal", "objective", "intervention"]
+MAX_TRANSCRIPT_CHARS = 5_000_000
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- shapes ---------------------------------------------------------------------------------
+
+
+class SessionCreate(_In):
+    """A documentation session: from an appointment, or ad hoc with its clients and times."""
+
+    client_ids: list[str] = Field(default_factory=list, description="Empty with an appointment")
+    session_kind: SessionKind = "individual"
+    modality: Modality = "in_person"
+    client_location: ClientLocation | None = None
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    appointment_id: str | None = Field(
+        default=None, description="Take clients, kind, modality and times from this appointment"
+    )
+
+
+class TranscriptSummary(BaseModel):
+    """A transcript without its utterances."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    source: str
+    source_format: str
+    roles_confirmed: bool
+    created_at: dt.datetime
+
+
+class SessionOut(BaseModel):
+    """A session, its latest transcript and its notes."""
+
+    id: str
+    appointment_id: str | None
+    clinician_id: str
+    client_ids: list[str]
+    session_kind: str
+    modality: str
+    client_location: str | None
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    time_source: str
+    created_at: dt.datetime
+    transcript: TranscriptSummary | None
+    note_ids: list[str]
+
+
+class TranscriptImport(_In):
+    """A transcript file's text (WebVTT, SRT, "Name: text" lines or Hearth JSON)."""
+
+    text: str = Field(min_length=1, max_length=MAX_TRANSCRIPT_CHARS)
+    filename: str | None = Field(default=None, max_length=255, examples=["session.vtt"])
+    format: TranscriptFormat | None = Field(default=None, description="Detected when left out")
+    clinician_label: str | None = Field(
+        default=None, max_length=100, description="The clinician's speaker label in the file"
+    )
+    mapping: dict[str, str] | None = Field(
+        default=None, description="Speaker label → role (clinician, client, client_a, other)"
+    )
+
+
+class UtteranceOut(BaseModel):
+    """One utterance: id (u1, u2, …), speaker label, role and times in seconds."""
+
+    id: str
+    speaker: str
+    role: str
+    start: float | None
+    end: float | None
+    text: str
+
+
+class TranscriptOut(BaseModel):
+    """A stored transcript with its utterances and speaker mapping."""
+
+    id: str
+    session_id: str
+    source: str
+    source_format: str
+    filename: str | None
+    roles_confirmed: bool
+    speaker_roles: dict[str, str]
+    speaker_clients: dict[str, str]
+    utterances: list[UtteranceOut]
+    created_at: dt.datetime
+
+
+class RolesConfirm(_In):
+    """The mapping step: each speaker's role, and which client a client speaker is."""
+
+    roles: dict[str, str] = Field(examples=[{"Dr. Lee": "clinician", "Sam": "client"}])
+    speaker_clients: dict[str, str] = Field(default_factory=dict)
+
+
+class DraftRequest(_In):
+    """Draft a note from the session's latest transcript."""
+
+    template: TemplateKey = "soap"
+    density: Density = "standard"
+    quotes: Quotes = "some"
+    queue: bool = Field(default=False, description="Draft in the background (202, no body)")
+
+
+class NoteOut(BaseModel):
+    """A note: its sections and statements (with evidence and verification), risk and status."""
+
+    id: str
+    session_id: str
+    client_id: str
+    transcript_id: str | None
+    author_id: str
+    template: str
+    status: str
+    version: int
+    content: dict[str, Any]
+    risk: dict[str, Any]
+    unresolved: list[str] = Field(description="Statements to resolve before signing")
+    complexity_cues: dict[str, list[str]] = Field(
+        default_factory=dict, description="Interactive-complexity factors the transcript suggests"
+    )
+    facts: dict[str, Any] | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    signed_by_id: str | None
+    signed_at: dt.datetime | None
+    content_hash: str | None
+    late_entry: bool
+    cosign_required: bool
+    cosigned_by_id: str | None
+    cosigned_at: dt.datetime | None
+
+
+class NoteSummary(BaseModel):
+    """A note in a list (no clinical content)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    session_id: str
+    template: str
+    status: str
+    created_at: dt.datetime
+    signed_at: dt.datetime | None
+    late_entry: bool
+    cosign_required: bool
+
+
+class NoteUpdate(_In):
+    """Autosave: the whole edited content and the version it was based on."""
+
+    content: dict[str, Any]
+    version: int = Field(ge=1)
+
+
+class SignRequest(_In):
+    """Sign a draft: the password again and the complexity factors the clinician confirms."""
+
+    password: str = Field(min_length=1)
+    complexity_factors: list[ComplexityFactor] = Field(default_factory=list)
+
+
+class CosignRequest(_In):
+    """The supervisor's co-signature: the password again."""
+
+    password: str = Field(min_length=1)
+
+
+class AddendumCreate(_In):
+    """An addendum to a signed note."""
+
+    body: str = Field(min_length=1, max_length=20_000)
+
+
+class AddendumOut(BaseModel):
+    """A signed addendum."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    note_id: str
+    author_id: str
+    body: str
+    late_entry: bool
+    created_at: dt.datetime
+    content_hash: str
+
+
+class PlanItemIn(_In):
+    """A problem, goal, objective or intervention; `parent` is an earlier item's `ref`."""
+
+    ref: str | None = Field(default=None, examples=["g1"])
+    kind: PlanItemKind
+    text: str = Field(min_length=1, max_length=2000)
+    parent: str | None = None
+    target_date: dt.date | None = None
+
+
+class PlanCreate(_In):
+    """A treatment plan, written by the clinician."""
+
+    items: list[PlanItemIn] = Field(min_length=1)
+    review_date: dt.date | None = None
+
+
+class PlanItemOut(BaseModel):
+    """A plan item; goals list the notes that touched them."""
+
+    id: str
+    plan_id: str
+    parent_id: str | None
+    kind: str
+    text: str
+    target_date: dt.date | None
+    status: str
+    note_ids: list[str] = Field(default_factory=list)
+
+
+class PlanOut(BaseModel):
+    """The client's active treatment-plan items, in order."""
+
+    client_id: str
+    items: list[PlanItemOut]
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def session_note_ids(db: Session, principal: Principal, row: ClinicalSession) -> list[str]:
+    """Ids of the session's notes (for every client of the session)."""
+    ids: list[str] = []
+    for cid in service.session_client_ids(db, row.id):
+        notes = service.notes_for_client(db, principal, cid)
+        ids += [n.id for n in notes if n.session_id == row.id]
+    return ids
+
+
+def _session_out(db: Session, principal: Principal, row: ClinicalSession) -> SessionOut:
+    latest = service.latest_transcript(db, row.id)
+    return SessionOut(
+        id=row.id,
+        appointment_id=row.appointment_id,
+        clinician_id=row.clinician_id,
+        client_ids=service.session_client_ids(db, row.id),
+        session_kind=row.session_kind,
+        modality=row.modality,
+        client_location=row.client_location,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        time_source=row.time_source,
+        created_at=row.created_at,
+        transcript=TranscriptSummary.model_validate(latest) if latest else None,
+        note_ids=session_note_ids(db, principal, row),
+    )
+
+
+def _transcript_out(row: Transcript) -> TranscriptOut:
+    value = service.transcript_value(row)
+    return TranscriptOut(
+        id=row.id,
+        session_id=row.session_id,
+        source=row.source,
+        source_format=row.source_format,
+        filename=row.filename,
+        roles_confirmed=row.roles_confirmed,
+        speaker_roles=dict(row.speaker_roles),
+        speaker_clients=dict(row.speaker_clients),
+        utterances=[
+            UtteranceOut(
+                id=u.id, speaker=u.speaker, role=u.role, start=u.start, end=u.end, text=u.text
+            )
+            for u in value.utterances
+        ],
+        created_at=row.created_at,
+    )
+
+
+def note_cues(db: Session, principal: Principal, note: Note) -> dict[str, list[str]]:
+    """Interactive-complexity cues of the note's transcript (drafts only; frozen once signed)."""
+    if note.status != "draft" or note.transcript_id is None:
+        return {}
+    return complexity_cues(
+        service.transcript_value(service.get_transcript(db, principal, note.transcript_id))
+    )
+
+
+def _note_out(db: Session, principal: Principal, note: Note) -> NoteOut:
+    return NoteOut(
+        id=note.id,
+        session_id=note.session_id,
+        client_id=note.client_id,
+        transcript_id=note.transcript_id,
+        author_id=note.author_id,
+        template=note.template,
+        status=note.status,
+        version=note.version,
+        content=note.content,
+        risk=note.risk,
+        unresolved=service.unresolved(note.content) if note.status == "draft" else [],
+        complexity_cues=note_cues(db, principal, note),
+        facts=note.facts,
+        created_at=note.created_at,
+        updated_at=note.updated_at,
+        signed_by_id=note.signed_by_id,
+        signed_at=note.signed_at,
+        content_hash=note.content_hash,
+        late_entry=note.late_entry,
+        cosign_required=note.cosign_required,
+        cosigned_by_id=note.cosigned_by_id,
+        cosigned_at=note.cosigned_at,
+    )
+
+
+def goal_note_ids(db: Session, principal: Principal, client_id: str) -> dict[str, list[str]]:
+    """Goal id → ids of the client's notes whose statements cite that goal."""
+    touched: dict[str, list[str]] = {}
+    for note in service.notes_for_client(db, principal, client_id):
+        goals = {
+            e.removeprefix("goal:")
+            for s in (note.content or {}).get("sections", [])
+            for st in s.get("statements", [])
+            for e in st.get("evidence", [])
+            if isinstance(e, str) and e.startswith("goal:")
+        }
+        for gid in goals:
+            touched.setdefault(gid, []).append(note.id)
+    return touched
+
+
+def _plan_items(
+    items: list[PlanItem], touched: dict[str, list[str]], plan_id: str | None = None
+) -> list[PlanItemOut]:
+    return [
+        PlanItemOut(
+            id=i.id,
+            plan_id=i.plan_id,
+            parent_id=i.parent_id,
+            kind=i.kind,
+            text=i.text,
+            target_date=i.target_date,
+            status=i.status,
+            note_ids=touched.get(i.id, []),
+        )
+        for i in items
+        if plan_id is None or i.plan_id == plan_id
+    ]
+
+
+# --- sessions and transcripts ---------------------------------------------------------------
+
+
+@router.post("/sessions", response_model=SessionOut, status_code=status.HTTP_201_CREATED)
+def create_session(request: Request, db: Db, principal: CurrentUser, body: SessionCreate) -> Any:
+    """Open a documentation session for clients on the clinician's care team."""
+    row = service.create_session(
+        db,
+        principal,
+        client_ids=body.client_ids,
+        session_kind=body.session_kind,
+        modality=body.modality,
+        client_location=body.client_location,
+        started_at=body.started_at,
+        ended_at=body.ended_at,
+        appointment_id=body.appointment_id,
+    )
+    audit(request, "session.create", record_type="session", record_ids=[row.id])
+    return _session_out(db, principal, row)
+
+
+@router.get("/sessions/{session_id}", response_model=SessionOut)
+def get_session(request: Request, db: Db, principal: CurrentUser, session_id: str) -> Any:
+    """A session with its latest transcript and its notes (care team only)."""
+    row = service.get_session(db, principal, session_id)
+    audit(request, "session.read", record_type="session", record_ids=[row.id])
+    return _session_out(db, principal, row)
+
+
+@router.post(
+    "/sessions/{session_id}/transcripts",
+    response_model=TranscriptOut,
+    status_code=status.HTTP_201_CREATED,
+)
+def import_transcript(
+    request: Request, db: Db, principal: CurrentUser, session_id: str, body: TranscriptImport
+) -> Any:
+    """Import a transcript; a malformed file is a 422 naming the line, and nothing is stored."""
+    row = service.import_transcript(
+        db,
+        principal,
+        session_id,
+        text=body.text,
+        filename=body.filename,
+        fmt=body.format,
+        clinician_label=body.clinician_label,
+        mapping=body.mapping,
+    )
+    audit(request, "transcript.import", record_type="transcript", record_ids=[row.id])
+    return _transcript_out(row)
+
+
+@router.post("/transcripts/{transcript_id}/roles", response_model=TranscriptOut)
+def confirm_roles(
+    request: Request, db: Db, principal: CurrentUser, transcript_id: str, body: RolesConfirm
+) -> Any:
+    """Confirm who each speaker is (the mapping step before drafting)."""
+    row = service.confirm_roles(db, principal, transcript_id, body.roles, body.speaker_clients)
+    audit(request, "transcript.roles", record_type="transcript", record_ids=[row.id])
+    return _transcript_out(row)
+
+
+@router.get("/transcripts/{transcript_id}", response_model=TranscriptOut)
+def get_transcript(request: Request, db: Db, principal: CurrentUser, transcript_id: str) -> Any:
+    """A transcript with its utterances (care team only; every read is audited)."""
+    row = service.get_transcript(db, principal, transcript_id)
+    audit(request, "transcript.read", record_type="transcript", record_ids=[row.id])
+    return _transcript_out(row)
+
+
+# --- drafting and review --------------------------------------------------------------------
+
+
+@router.post(
+    "/sessions/{session_id}/drafts",
+    response_model=list[NoteOut],
+    status_code=status.HTTP_201_CREATED,
+    responses={202: {"description": "Queued: the draft is made in the background"}},
+)
+def draft(
+    request: Request,
+    response: Response,
+    db: Db,
+    principal: CurrentUser,
+    session_id: str,
+    body: DraftRequest,
+) -> Any:
+    """Draft one note per client (per member in a group); needs ai_processing consent."""
+    if body.queue:
+        row = service.get_session(db, principal, session_id)
+        queue_draft(db, row.id, body.template)
+        audit(request, "note.draft_queued", record_type="session", record_ids=[row.id])
+        response.status_code = status.HTTP_202_ACCEPTED
+        return []
+    notes = service.draft_for_session(
+        db,
+        principal,
+        session_id,
+        template=body.template,
+        density=body.density,
+        quotes=body.quotes,
+    )
+    audit(request, "note.draft", record_type="note", record_ids=[n.id for n in notes])
+    return [_note_out(db, principal, n) for n in notes]
+
+
+@router.get("/notes/{note_id}", response_model=NoteOut)
+def get_note(request: Request, db: Db, principal: CurrentUser, note_id: str) -> Any:
+    """A note with its statements, evidence and verification (care team only)."""
+    note = service.get_note(db, principal, note_id)
+    audit(request, "note.read", record_type="note", record_ids=[note.id])
+    return _note_out(db, principal, note)
+
+
+@router.put("/notes/{note_id}", response_model=NoteOut)
+def autosave(
+    request: Request, db: Db, principal: CurrentUser, note_id: str, body: NoteUpdate
+) -> Any:
+    """Save edits with the version they were based on (409 stale_version or note_signed)."""
+    note = service.autosave(db, principal, note_id, content=body.content, version=body.version)
+    audit(request, "note.update", record_type="note", record_ids=[note.id])
+    return _note_out(db, principal, note)
+
+
+@router.post("/notes/{note_id}/sign", response_model=NoteOut)
+def sign(
+    request: Request, rt: Rt, db: Db, principal: CurrentUser, note_id: str, body: SignRequest
+) -> Any:
+    """Sign a draft: password again, flagged statements resolved; the note is then locked."""
+    note = service.sign_note(
+        db,
+        principal,
+        note_id,
+        password=body.password,
+        options=SignOptions(
+            late_entry_hours=rt.settings.late_entry_hours,
+            confirmed_factors=frozenset(body.complexity_factors),
+        ),
+    )
+    audit(request, "note.sign", record_type="note", record_ids=[note.id])
+    return _note_out(db, principal, note)
+
+
+@router.post("/notes/{note_id}/cosign", response_model=NoteOut)
+def cosign(
+    request: Request, db: Db, principal: CurrentUser, note_id: str, body: CosignRequest
+) -> Any:
+    """The supervisor co-signs a supervised clinician's signed note."""
+    note = service.cosign_note(db, principal, note_id, password=body.password)
+    audit(request, "note.cosign", record_type="note", record_ids=[note.id])
+    return _note_out(db, principal, note)
+
+
+@router.get("/notes/{note_id}/addenda", response_model=list[AddendumOut])
+def list_addenda(
+    request: Request, db: Db, principal: CurrentUser, note_id: str
+) -> list[NoteAddendum]:
+    """The note's addenda, oldest first."""
+    items = service.addenda(db, principal, note_id)
+    audit(request, "note.read", record_type="note", record_ids=[note_id])
+    return items
+
+
+@router.post(
+    "/notes/{note_id}/addenda", response_model=AddendumOut, status_code=status.HTTP_201_CREATED
+)
+def add_addendum(
+    request: Request, rt: Rt, db: Db, principal: CurrentUser, note_id: str, body: AddendumCreate
+) -> NoteAddendum:
+    """Add a dated addendum to a signed note (marked a late entry when well after the session)."""
+    row = service.add_addendum(
+        db, principal, note_id, body=body.body, late_entry_hours=rt.settings.late_entry_hours
+    )
+    audit(request, "note.addendum", record_type="note", record_ids=[note_id])
+    return row
+
+
+_PDF = {200: {"content": {"application/pdf": {}}, "description": "The signed note as PDF"}}
+_TEXT = {200: {"content": {"text/plain": {}}, "description": "The signed note as plain text"}}
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/notes/{note_id}/export.pdf", response_class=Response, responses=_PDF)
+def export_pdf(request: Request, db: Db, principal: CurrentUser, note_id: str) -> Response:
+    """A signed note with its addenda as PDF (drafts are refused with 409)."""
+    doc = export.signed_note_export(db, principal, note_id)
+    audit(request, "note.export", record_type="note", record_ids=[note_id], detail="pdf")
+    return _download(export.render_pdf(doc), "application/pdf", f"{doc.filename_stem}.pdf")
+
+
+@router.get("/notes/{note_id}/export.txt", response_class=Response, responses=_TEXT)
+def export_text(request: Request, db: Db, principal: CurrentUser, note_id: str) -> Response:
+    """A signed note with its addenda as plain text (drafts are refused with 409)."""
+    doc = export.signed_note_export(db, principal, note_id)
+    audit(request, "note.export", record_type="note", record_ids=[note_id], detail="text")
+    return _download(
+        export.render_text(doc).encode(), "text/plain; charset=utf-8", f"{doc.filename_stem}.txt"
+    )
+
+
+# --- by client ------------------------------------------------------------------------------
+
+
+@router.get("/clients/{client_id}/notes", response_model=list[NoteSummary])
+def client_notes(request: Request, db: Db, principal: CurrentUser, client_id: str) -> list[Note]:
+    """The client's notes, newest first (care team only)."""
+    notes = service.notes_for_client(db, principal, client_id)
+    audit(request, "note.list", record_type="client", record_ids=[client_id])
+    return notes
+
+
+@router.post(
+    "/clients/{client_id}/plans", response_model=PlanOut, status_code=status.HTTP_201_CREATED
+)
+def create_plan(
+    request: Request, db: Db, principal: CurrentUser, client_id: str, body: PlanCreate
+) -> PlanOut:
+    """Write a treatment plan: problems, goals, measurable objectives, interventions."""
+    plan = service.create_plan(
+        db,
+        principal,
+        client_id,
+        [i.model_dump(exclude_none=True) for i in body.items],
+        review_date=body.review_date,
+    )
+    audit(request, "plan.create", record_type="client", record_ids=[client_id])
+    items = service.plan_items(db, principal, client_id)
+    return PlanOut(client_id=client_id, items=_plan_items(items, {}, plan.id))
+
+
+@router.get("/clients/{client_id}/plan", response_model=PlanOut)
+def get_plan(request: Request, db: Db, principal: CurrentUser, client_id: str) -> PlanOut:
+    """The client's active treatment-plan items, with the notes that touched each goal."""
+    items = service.plan_items(db, principal, client_id)
+    touched = goal_note_ids(db, principal, client_id)
+    audit(request, "plan.read", record_type="client", record_ids=[client_id])
+    return PlanOut(client_id=client_id, items=_plan_items(items, touched))
