@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hearth.documentation import service
+from hearth.documentation.drafting.templates import builtin_templates
 from hearth.documentation.models import ClinicalSession, Note
 from hearth.errors import HearthError
 from hearth.jobs import already_done, enqueue_after_commit, job_transaction, mark_done, task
@@ -47,6 +48,8 @@ def draft_session_now(db: Session, session_id: str, template: str = "soap") -> s
 
     Raises the service's HearthError (ConsentRequired, roles unconfirmed, …) unchanged.
     """
+    if template not in builtin_templates():  # a key, never a path to a file
+        return "unknown_template"
     session_row = db.get(ClinicalSession, session_id)
     if session_row is None:
         return "missing"
