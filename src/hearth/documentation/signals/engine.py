@@ -309,6 +309,12 @@ def _experiencer(h: _Hit, low: str) -> str:
         return "client"
     if h.type == "psychosis" and words & {"me", "my", "myself"}:
         return "client"
+    if h.type in ("harm_to_others", "substance_risk", "psychosis") and words & SELF_WORDS - {
+        "me",
+        "my",
+        "mine",
+    }:
+        return "client"  # "I'll stab him": the client is the one who would act
     return "other" if _subject_is_other(before) else "client"
 
 
@@ -623,8 +629,13 @@ def _answer_signals(
     out = []
     seen: set[str] = set()
     asking = " ".join(s for s in re.split(r"(?<=[.!?])\s+", lows[q]) if "?" in s)
-    if not asking or not c.question_any.search(asking):
+    if not asking:
         return []
+    if not c.question_any.search(asking):
+        # "Some people think about suicide. Has that crossed your mind?"
+        asking = lows[q]
+        if not c.question_any.search(asking):
+            return []
     question_rules = c.questions + tuple(r for r in c.risk if r.mode == "risk")
     asked = {h.type for h in _find_risk(asking, question_rules)}
     for inverted, rules in ((True, c.inverted), (False, question_rules)):
