@@ -96,7 +96,7 @@ def test_new_session_import_errors_mapping_and_draft(runtime, fake, browser):
     b = browser("clin_a", fake)
     session_id = session_page(b, fake.clients["maria"])
     page = b.get(f"/sessions/{session_id}")
-    assert page.status_code == 200 and "Import the transcript" in page.text
+    assert page.status_code == 200 and "1. Transcript" in page.text
 
     bad = upload(b, session_id, MALFORMED_VTT, "bad.vtt")
     assert bad.status_code == 422
