@@ -24,6 +24,7 @@ from sqlalchemy import make_url, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from hearth import __version__
+from hearth.documentation.audio.cli import register as register_audio
 from hearth.documentation.cli import register as register_documentation
 from hearth.errors import HearthError, NotFound
 from hearth.runtime import Runtime
@@ -425,6 +426,7 @@ def audit_verify() -> None:
 # --- scripting commands (no database; shapes in docs/cli.md) -------------------------------
 
 register_documentation(app)
+register_audio(app)
 
 
 def main() -> None:

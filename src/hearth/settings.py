@@ -58,6 +58,17 @@ class Settings(BaseSettings):
     )
     templates_dir: Path | None = None
 
+    asr_model: str | None = Field(
+        default=None,
+        description=(
+            "Speech model: a CTranslate2 Whisper model folder, or a name already in the local "
+            "model cache (small.en, large-v3, …); default the bundled tiny.en. Never downloaded"
+        ),
+    )
+    asr_device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="Where speech recognition runs: auto (a GPU if seen), cpu, cuda"
+    )
+
     job_workers: int = 2
     immediate_jobs: bool = False
 

@@ -1,0 +1,94 @@
+"""Which model and device: bundled tiny.en, a folder, a cached name; never a download."""
+
+from __future__ import annotations
+
+import pytest
+from huggingface_hub import constants
+
+from hearth.documentation.audio import asr
+from hearth.documentation.audio.asr import SpeechModelMissing, resolve_device, resolve_model
+from hearth.errors import Invalid, Unavailable
+from hearth.settings import Settings
+
+
+def test_default_is_the_bundled_tiny_en():
+    choice = resolve_model(None)
+    assert choice.name == "tiny.en" and choice.source == "bundled"
+    assert (choice.path / "model.bin").is_file()
+    assert resolve_model("tiny.en") == choice
+
+
+def test_a_model_folder(tmp_path):
+    folder = tmp_path / "small.en"
+    folder.mkdir()
+    (folder / "model.bin").write_bytes(b"")
+    choice = resolve_model(str(folder))
+    assert choice.source == "folder" and choice.name == "small.en" and choice.path == folder
+
+
+def test_a_missing_folder_is_refused(tmp_path):
+    with pytest.raises(SpeechModelMissing, match="does not exist"):
+        resolve_model(str(tmp_path / "nope"))
+
+
+def test_a_folder_without_a_model_is_refused(tmp_path):
+    with pytest.raises(SpeechModelMissing, match="no model.bin"):
+        resolve_model(str(tmp_path))
+
+
+def fake_cache(root, repo: str) -> None:
+    """A Hugging Face cache entry as `hf download` leaves it."""
+    entry = root / ("models--" + repo.replace("/", "--"))
+    snap = entry / "snapshots" / "0123abcd"
+    snap.mkdir(parents=True)
+    for name in ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt"):
+        (snap / name).write_text("{}")
+    (entry / "refs").mkdir()
+    (entry / "refs" / "main").write_text("0123abcd")
+
+
+def test_a_name_in_the_local_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    fake_cache(tmp_path, "Systran/faster-whisper-small.en")
+    choice = resolve_model("small.en")
+    assert choice.source == "cache" and choice.name == "small.en"
+    assert (choice.path / "model.bin").is_file()
+    fake_cache(tmp_path, "someone/whisper-ct2")
+    assert resolve_model("someone/whisper-ct2").source == "cache"
+
+
+def test_a_name_not_in_the_cache_says_how_to_fetch_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # belt and braces: the test never downloads
+    with pytest.raises(SpeechModelMissing) as e:
+        resolve_model("large-v3")
+    assert "not in the local model cache" in e.value.message
+    assert "never downloads" in e.value.message and "docs/speech.md" in e.value.message
+
+
+def test_an_unknown_name_is_refused():
+    with pytest.raises(SpeechModelMissing, match="unknown speech model"):
+        resolve_model("gigantic-v9")
+
+
+def test_devices(monkeypatch):
+    monkeypatch.setattr(asr, "cuda_devices", lambda: 0)
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") == "cpu"
+    with pytest.raises(Unavailable, match="no CUDA device"):
+        resolve_device("cuda")
+    monkeypatch.setattr(asr, "cuda_devices", lambda: 1)
+    assert resolve_device("auto") == "cuda"
+    assert resolve_device("cuda") == "cuda"
+    with pytest.raises(Invalid):
+        resolve_device("tpu")
+
+
+def test_settings_read_the_environment(monkeypatch):
+    monkeypatch.setenv("HEARTH_ASR_MODEL", "/models/small.en")
+    monkeypatch.setenv("HEARTH_ASR_DEVICE", "cpu")
+    s = Settings()
+    assert s.asr_model == "/models/small.en" and s.asr_device == "cpu"
+    monkeypatch.delenv("HEARTH_ASR_MODEL")
+    monkeypatch.delenv("HEARTH_ASR_DEVICE")
+    assert Settings().asr_model is None and Settings().asr_device == "auto"
