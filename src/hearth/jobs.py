@@ -291,15 +291,24 @@ def run_each(
 
 
 def load_task_modules() -> list[str]:
-    """Import every ``hearth.<slice>.tasks`` module so its tasks are registered."""
+    """Import every ``hearth.<slice>.tasks`` (and ``hearth.<slice>.<part>.tasks``) module."""
     import hearth
 
     loaded = []
     for info in pkgutil.iter_modules(hearth.__path__):
-        name = f"hearth.{info.name}.tasks"
-        if info.ispkg and importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
-            loaded.append(name)
+        if not info.ispkg:
+            continue
+        package = importlib.import_module(f"hearth.{info.name}")
+        parts = [f"hearth.{info.name}"] + [
+            f"hearth.{info.name}.{sub.name}"
+            for sub in pkgutil.iter_modules(package.__path__)
+            if sub.ispkg
+        ]
+        for part in parts:
+            name = f"{part}.tasks"
+            if importlib.util.find_spec(name) is not None:
+                importlib.import_module(name)
+                loaded.append(name)
     return loaded
 
 

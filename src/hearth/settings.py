@@ -58,6 +58,29 @@ class Settings(BaseSettings):
     )
     templates_dir: Path | None = None
 
+    recording_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Practice maximum: audio whose note stays unsigned is deleted after this "
+        "many days (after a final warning)",
+    )
+    recording_reminder_days: int = Field(
+        default=7, ge=1, description="Remind the clinician when audio has waited this many days"
+    )
+    recording_final_warning_days: int = Field(
+        default=3, ge=1, description="The final warning goes out this many days before deletion"
+    )
+    recording_live_window_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="While recording, each new window of this much audio is transcribed live",
+    )
+    recording_abandon_minutes: int = Field(
+        default=60,
+        ge=5,
+        description="A live recording with no connection for this long is finished as it is",
+    )
+
     asr_model: str | None = Field(
         default=None,
         description=(

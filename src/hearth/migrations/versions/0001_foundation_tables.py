@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 02:37:01.931890
+Create Date: 2026-11-27 03:02:11.730966
 """
 
 from __future__ import annotations
@@ -388,6 +388,21 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "voice_enrollments",
+        sa.Column("clinician_id", sa.String(length=32), nullable=False),
+        sa.Column("profile", hearth.security.crypto.EncryptedJSON(), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.Column("encoder", sa.String(length=60), nullable=False),
+        sa.Column("created_at", hearth.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["clinician_id"],
+            ["clinicians.id"],
+            name=op.f("fk_voice_enrollments_clinician_id_clinicians"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("clinician_id", name=op.f("pk_voice_enrollments")),
+    )
+    op.create_table(
         "appointment_clients",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("appointment_id", sa.String(length=32), nullable=False),
@@ -606,6 +621,79 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_notes_session_id"), ["session_id"], unique=False)
 
     op.create_table(
+        "recordings",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("session_id", sa.String(length=32), nullable=False),
+        sa.Column("created_by_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("stop_reason", sa.String(length=30), nullable=True),
+        sa.Column("created_at", hearth.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("stopped_at", hearth.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_seen_at", hearth.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("connected", sa.Boolean(), nullable=False),
+        sa.Column("sample_rate", sa.Integer(), nullable=False),
+        sa.Column("frames_received", sa.Integer(), nullable=False),
+        sa.Column("contiguous_through", sa.Integer(), nullable=False),
+        sa.Column("max_seq", sa.Integer(), nullable=False),
+        sa.Column("samples_received", sa.Integer(), nullable=False),
+        sa.Column("gaps", sa.Integer(), nullable=False),
+        sa.Column("assembled", sa.Boolean(), nullable=False),
+        sa.Column("filename", hearth.security.crypto.EncryptedText(), nullable=True),
+        sa.Column("upload_format", sa.String(length=10), nullable=True),
+        sa.Column("upload_bytes", sa.Integer(), nullable=True),
+        sa.Column("duration_seconds", sa.Float(), nullable=True),
+        sa.Column("partial", hearth.security.crypto.EncryptedJSON(), nullable=True),
+        sa.Column("partial_through", sa.Integer(), nullable=False),
+        sa.Column("live_queued_through", sa.Integer(), nullable=False),
+        sa.Column("progress", sa.Float(), nullable=False),
+        sa.Column("progress_stage", sa.String(length=40), nullable=True),
+        sa.Column("progress_at", hearth.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("transcript_id", sa.String(length=32), nullable=True),
+        sa.Column("clinician_recognised", sa.Boolean(), nullable=False),
+        sa.Column("audio_deleted_at", hearth.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("deletion_reason", sa.String(length=30), nullable=True),
+        sa.Column("reminded_at", hearth.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("final_warning_at", hearth.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_recordings_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["clinical_sessions.id"],
+            name=op.f("fk_recordings_session_id_clinical_sessions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["transcript_id"],
+            ["transcripts.id"],
+            name=op.f("fk_recordings_transcript_id_transcripts"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recordings")),
+    )
+    with op.batch_alter_table("recordings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_recordings_session_id"), ["session_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_recordings_status"), ["status"], unique=False)
+
+    op.create_table(
+        "audio_frames",
+        sa.Column("recording_id", sa.String(length=32), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("samples", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("received_at", hearth.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["recording_id"],
+            ["recordings.id"],
+            name=op.f("fk_audio_frames_recording_id_recordings"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("recording_id", "seq", name=op.f("pk_audio_frames")),
+    )
+    op.create_table(
         "note_addenda",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("note_id", sa.String(length=32), nullable=False),
@@ -650,6 +738,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_note_addenda_note_id"))
 
     op.drop_table("note_addenda")
+    op.drop_table("audio_frames")
+    with op.batch_alter_table("recordings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recordings_status"))
+        batch_op.drop_index(batch_op.f("ix_recordings_session_id"))
+
+    op.drop_table("recordings")
     with op.batch_alter_table("notes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notes_session_id"))
         batch_op.drop_index(batch_op.f("ix_notes_client_id"))
@@ -684,6 +778,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_appointment_clients_appointment_id"))
 
     op.drop_table("appointment_clients")
+    op.drop_table("voice_enrollments")
     with op.batch_alter_table("treatment_plans", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_treatment_plans_client_id"))
 
