@@ -95,6 +95,13 @@ def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
         documentation_api.router,
     ):
         app.include_router(router)
+    from hearth.documentation.capture import api as capture_api
+    from hearth.documentation.capture import pages as capture_pages
+    from hearth.documentation.capture import ws as capture_ws
+
+    app.include_router(capture_pages.router)
+    app.include_router(capture_api.router)
+    capture_ws.install(app)
     for module in OPTIONAL_ROUTERS:
         optional = _optional_router(module)
         if optional is not None:
