@@ -80,6 +80,7 @@ class _Compiled:
     termination: re.Pattern[str]
     fiction: re.Pattern[str]
     following_neg: re.Pattern[str]
+    negation_any: re.Pattern[str]
     subjects_other: re.Pattern[str]
     reflexive_other: frozenset[str]
 
@@ -142,6 +143,9 @@ def compiled() -> _Compiled:
         termination=_alt(re.escape(t) for t in ctx.negation.termination),
         fiction=re.compile("|".join(ctx.fiction)),
         following_neg=_alt(re.escape(t) for t in ctx.negation.following),
+        negation_any=re.compile(
+            r"n't\b|" + _alt(re.escape(t) for t in (*ctx.negation.preceding, "never")).pattern
+        ),
         subjects_other=re.compile(r"\b(?:" + "|".join(exp.subjects) + r")\b"),
         reflexive_other=frozenset(exp.reflexive_other),
     )
@@ -260,7 +264,7 @@ _PREP_BEFORE = re.compile(
     r"visit|visited|call|called|text|texted|help|helped|met|love|miss|see|saw|hit|hits|hug)\s+)$"
 )
 _OTHER_VICTIM = re.compile(
-    r"\b(?:him|her|them|his|their|my (?:son|daughter|kids?|child|children|baby|brother|sister|"
+    r"\b(?:him|her|them|his|their|the (?:oldest|youngest|kids|children|baby|boy|girl)|my (?:son|daughter|kids?|child|children|baby|brother|sister|"
     r"mom|mum|mother|dad|father|toddler|grandma|grandmother|nan|stepson|stepdaughter)|"
     r"(?:his|her|their) \w+)\b"
 )
@@ -295,10 +299,10 @@ def _experiencer(h: _Hit, low: str) -> str:
         if h.who in c.reflexive_other or h.who in OTHER_PRONOUNS or h.who.startswith("my "):
             return "other"
     if h.type in ("suicidal_ideation", "self_harm"):
+        if words & OTHER_PRONOUNS and not words & {"myself", "my", "i"}:
+            return "other"
         if words & SELF_WORDS:
             return "client"
-        if words & OTHER_PRONOUNS:
-            return "other"
     if h.type == "abuse_neglect":
         if re.search(r"\b(?:by)\b", match):
             return "other" if _subject_is_other(before) else "client"
@@ -327,7 +331,25 @@ _PAST_STOP = re.compile(
 )
 
 
+_INTERJECTION = re.compile(
+    r"^\W*(?:no|nope|nah|not really|not at all|no way|not exactly)\s*[,.!;]+\s*"
+)
+
+
+def _only_answer_negation(before: str) -> bool:
+    """ "Not really, I keep thinking about it": the "no" answers the question, not the clause."""
+    m = _INTERJECTION.match(before)
+    return bool(m) and not compiled().negation_any.search(before[m.end() :])
+
+
 _NEVER = re.compile(r"\b(?:never|not even|not ever|nobody has ever|no one has ever|none)\b")
+_FUTURE = re.compile(
+    r"(?:'ll|'d)\b|\b(?:will|won'?t|would|wouldn'?t|might|may|could|going to|gonna|shall|"
+    r"'m going to)\b"
+)
+_NEXT_TIME = re.compile(
+    r"^\W*(?:next time|the next time|when (?:i|i'm|he|she|they|someone|my)\b|once (?:i|he|she|they|my)\b|the day)"
+)
 _CONDITIONAL_OPENING = re.compile(r"^\W*(?:\w+,? )?(?:if|unless|once|should)\b")
 
 
@@ -348,11 +370,15 @@ def _risk_status(h: _Hit, low: str) -> tuple[str | None, list[str]]:
     context = sent_before + " " + sent_after
     before, after = _clause(low, h.sentence, h.start, h.end)
     negated = h.negated or bool(c.following_neg.search(after))
+    if h.negated and _only_answer_negation(sent_before):
+        negated = bool(c.following_neg.search(after))
     embedded = bool(_EMBEDDED_IF.search(context))
     hedged = embedded or bool(c.uncertain.search(before + " " + after))
-    conditional = bool(_CONDITIONAL_OPENING.search(sentence)) or bool(
-        c.hypothetical.search(context)
-    )
+    conditional = bool(
+        _CONDITIONAL_OPENING.search(sentence) or c.hypothetical.search(context)
+    ) and bool(_FUTURE.search(sentence))
+    if _NEXT_TIME.search(sentence) and _FUTURE.search(sentence):
+        conditional = True
     if h.mode == "protective":
         if not negated and not hedged:
             return None, ["a protective statement, not a risk"]
@@ -377,7 +403,10 @@ def _modifier_status(
     after: str,
 ) -> tuple[str, list[str]]:
     c = compiled()
-    opening = _CONDITIONAL_OPENING.search(low[h.sentence[0] : h.sentence[1]])
+    sentence_text = low[h.sentence[0] : h.sentence[1]]
+    opening = (
+        _CONDITIONAL_OPENING.search(sentence_text) or _NEXT_TIME.search(sentence_text)
+    ) and _FUTURE.search(sentence_text)
     if conditional and opening and not (negated and _NEVER.search(before)):
         return "hypothetical", ["a condition ('if …') governs it"]
     if negated:
@@ -408,28 +437,72 @@ _ANSWER_NEG = re.compile(
     r"i'm not|definitely not|absolutely not|of course not|not this week)\b"
 )
 _ANSWER_POS = re.compile(
-    r"^\W*(?:yes|yeah|yep|yup|sometimes|a (?:little|bit|lot)|i have|i do|i did|most days|"
-    r"often|every day|all the time|lately|i've been|i have been|honestly,? yes|uh-?huh|mm-?hmm|"
-    r"kind of|sort of|a few times|once or twice|more than)\b"
+    r"^\W*(?:(?:honestly|well|um|uh|oh|god),? )?"
+    r"(?:yes|yeah|yep|yup|sometimes|a (?:little|bit|lot)|i have|i do|i did|i am|i'm|"
+    r"most days|most nights|often|every (?:single )?(?:day|night|morning)|"
+    r"all (?:the time|day|night)|constantly|lately|i've been|i have been|uh-?huh|mm-?hmm|"
+    r"a few times|once or twice|twice|three times|several times|more than|loads|pretty much|"
+    r"this (?:morning|week|weekend)|last night|yesterday|today|still|daily|worse|more)\b"
 )
 _ANSWER_HEDGE = re.compile(
-    r"\b(?:maybe|perhaps|not sure|don'?t (?:really )?know|hard to say|i guess|could be|i think so|"
-    r"can'?t promise|kind of\?|sort of\?|not certain|unsure|i can'?t say|hard to tell|possibly|"
-    r"can'?t tell|i think so\?|who knows)\b"
+    r"(?:\b(?:maybe|perhaps|not sure|don'?t (?:really |honestly )?know|hard to (?:say|tell)|"
+    r"i guess|"
+    r"could be|can'?t promise|not certain|unsure|i can'?t (?:really )?(?:say|tell)|possibly|"
+    r"can'?t (?:really )?tell|can'?t say for sure|who knows|no idea|lost count|it'?s complicated|"
+    r"i'?ll try,? but|rather not say|not entirely)\b|\b(?:kind of|sort of|i think so|sometimes)\?)"
 )
+_ANSWER_PERSON = re.compile(
+    r"^\W*(?:my|their|his|her|our|a|one of my) (?:\w+ ){0,2}?(?:mum|mom|mother|dad|father|brother|"
+    r"sister|son|daughter|husband|wife|partner|friend|mate|cousin|aunt|uncle|gran\w*|grand\w+|"
+    r"boyfriend|girlfriend|flatmate|roommate|colleague|coworker|kids?|child|children|family|"
+    r"nephew|niece|stepdad|stepmum|stepmom|stepfather|stepmother|ex|neighbou?r|oldest|youngest)\b"
+)
+_HYPOTHETICAL_QUESTION = re.compile(
+    r"\b(?:what would|what do you think would|how would|what if|and if|"
+    r"if (?:you|he|she|they|the|it)|"
+    r"would you|what'?s your plan if|how do you think you'?d|what might)\b"
+)
+_ABOUT_CLIENT_VICTIM = re.compile(
+    r"\b(?:hurt|hurting|hit|hitting|forced|touch\w*|threaten\w*|control\w*|safe)\b[^?]*\byou"
+)
+_NEVER_ANSWER = re.compile(r"\b(?:never|not ever|not once)\b")
 
 
-def _answer_status(text: str, inverted: bool) -> tuple[str, str] | None:
-    low = _norm(text).strip()
+def _answer_past(low: str) -> bool:
+    """An answer that places the thing in the client's past."""
     c = compiled()
-    if _ANSWER_NEG.search(low) and c.historical.search(low):
-        return "historical", "answered that it belongs to the past"
-    if re.search(r"^\W*not since\b", low):
-        return "historical", "answered that it belongs to the past"
+    return bool(
+        c.historical.search(low)
+        or _PAST_STOP.search(low)
+        or re.search(
+            r"\b(?:years? (?:ago|back)|back then|not (?:now|since|anymore)|"
+            r"in my (?:teens|twenties)|at uni|in (?:school|college)|before i (?:got|was)|"
+            r"a long time ago|as a (?:teenager|kid|child)|"
+            r"until i was|they'?ve passed|at the time|in the (?:first|early) \w+)\b",
+            low,
+        )
+    )
+
+
+def _answer_status(text: str, question: str, rtype: str, inverted: bool) -> tuple[str, str] | None:
+    low = _norm(text).strip()
+    if _ANSWER_PERSON.search(low) and not re.match(r"^\W*(?:my|our) (?:own|whole)\b", low):
+        if (
+            rtype == "abuse_neglect"
+            and _ABOUT_CLIENT_VICTIM.search(question)
+            and not re.search(r"\b(?:else|anyone in|anybody in|the children|the kids)\b", question)
+        ):
+            return "present", "named who hurts the client"
+        return "other_person", "answered about someone else"
+    if _HYPOTHETICAL_QUESTION.search(question) and not _ANSWER_NEG.search(low):
+        return "hypothetical", "answered a question about what would happen"
     if re.search(r"^\W*(?:only )?(?:if|when|unless)\b", low):
         return "hypothetical", "answered with a condition"
     if _ANSWER_HEDGE.search(low) or _EMBEDDED_IF.search(low):
         return "uncertain", "answered with uncertainty"
+    past = _answer_past(low)
+    if past and not (_ANSWER_NEG.search(low) and _NEVER_ANSWER.search(low)):
+        return "historical", "answered that it belongs to the past"
     if re.search(r"\bif (?:she|he|they|it|i|things|my)\b", low):
         return "hypothetical", "answered with a condition"
     if _ANSWER_NEG.search(low):
@@ -438,7 +511,7 @@ def _answer_status(text: str, inverted: bool) -> tuple[str, str] | None:
             if inverted
             else ("denied", "answered no to the clinician's question")
         )
-    if _ANSWER_POS.search(low):
+    if _ANSWER_POS.search(low) or re.search(r"^\W*(?:once|twice|\w+ times)\b", low):
         return (
             ("denied", "answered yes to a safety question")
             if inverted
@@ -497,7 +570,8 @@ def extract_signals(transcript: Transcript) -> list[Signal]:
 
     raw: list[tuple[tuple[Any, ...], Signal]] = []
     for i, (u, low, found) in enumerate(zip(utts, lows, hits, strict=True)):
-        risk = _risk_signals(u, low, [h for h in found if h.kind == "risk"])
+        question = _question_before(utts, lows, i) if not _is_clinician(u) and i > 0 else None
+        risk = _risk_signals(u, low, [h for h in found if h.kind == "risk"], question)
         raw += risk
         own_risk_types = {sig.type for _, sig in risk}
         for h in found:
@@ -549,18 +623,35 @@ _SUPPRESSED_BY_SI = frozenset({"self_harm", "substance_risk"})
 
 
 def _risk_signals(
-    u: Utterance, low: str, found: list[_Hit]
+    u: Utterance, low: str, found: list[_Hit], question: str | None = None
 ) -> list[tuple[tuple[Any, ...], Signal]]:
     """Risk findings of one utterance, with statuses and cross-type precedence applied."""
     c = compiled()
+    asked: set[str] = set()
+    if question:
+        asked = {h.type for h in _find_risk(question, c.questions + c.inverted)}
     judged: list[tuple[_Hit, str, list[str]]] = []
     for h in found:
         if c.fiction.search(low[h.sentence[0] : h.sentence[1]]):
+            continue
+        if asked and h.mode in ("denial", "mention") and h.type not in asked:
             continue
         h.type = _perpetrator_type(h, low)
         status, reasons = _risk_status(h, low)
         if status is None or (h.mode == "mention" and status not in _MENTION_KEEP):
             continue
+        if (
+            question
+            and status != "other_person"
+            and _ANSWER_PERSON.search(low)
+            and not (h.type == "abuse_neglect")
+        ):
+            status, reasons = "other_person", ["the answer is about someone else"]
+        if question and status in ("present", "uncertain"):
+            if _HYPOTHETICAL_QUESTION.search(question) and _MODAL_ANSWER.search(low):
+                status, reasons = "hypothetical", ["answers a question about what would happen"]
+            elif status == "present" and _answer_past(low):
+                status, reasons = "historical", ["the answer places it in the past"]
         if h.mode == "denial" and status not in ("denied", "historical"):
             continue
         judged.append((h, status, reasons))
@@ -618,24 +709,36 @@ def _risk_signals(
     return out
 
 
+def _question_before(utts: Sequence[Utterance], lows: Sequence[str], i: int) -> str | None:
+    """The question the clinician asked just before utterance i (its asking sentences)."""
+    q = next((j for j in range(i - 1, max(-1, i - 3), -1) if _is_clinician(utts[j])), None)
+    if q is None or any(not _is_clinician(utts[k]) for k in range(q + 1, i)):
+        return None
+    asking = " ".join(s for s in re.split(r"(?<=[.!?])\s+", lows[q]) if "?" in s)
+    if not asking:
+        return None
+    c = compiled()
+    if not c.question_any.search(asking) and c.question_any.search(lows[q]):
+        return lows[q]
+    return asking
+
+
+_MODAL_ANSWER = re.compile(
+    r"\b(?:i'd|i would|i'll|i will|i might|probably|then|i'm going to|i'd probably)\b"
+)
+
+
 def _answer_signals(
     utts: Sequence[Utterance], lows: Sequence[str], i: int, own: set[str]
 ) -> list[tuple[tuple[Any, ...], Signal]]:
     """A short answer to the clinician's risk question takes its type from the question."""
     q = next((j for j in range(i - 1, max(-1, i - 3), -1) if _is_clinician(utts[j])), None)
-    if q is None or any(_is_clinician(utts[k]) is False and k != i for k in range(q + 1, i)):
-        return []
+    asking = _question_before(utts, lows, i)
     c = compiled()
+    if q is None or asking is None or not c.question_any.search(asking):
+        return []
     out = []
     seen: set[str] = set()
-    asking = " ".join(s for s in re.split(r"(?<=[.!?])\s+", lows[q]) if "?" in s)
-    if not asking:
-        return []
-    if not c.question_any.search(asking):
-        # "Some people think about suicide. Has that crossed your mind?"
-        asking = lows[q]
-        if not c.question_any.search(asking):
-            return []
     question_rules = c.questions + tuple(r for r in c.risk if r.mode == "risk")
     asked = {h.type for h in _find_risk(asking, question_rules)}
     for inverted, rules in ((True, c.inverted), (False, question_rules)):
@@ -644,7 +747,7 @@ def _answer_signals(
                 continue
             if h.type in own or h.type in seen:
                 continue
-            verdict = _answer_status(utts[i].text, inverted)
+            verdict = _answer_status(utts[i].text, asking, h.type, inverted)
             if verdict is None:
                 continue
             status, reason = verdict
