@@ -1,7 +1,12 @@
 import pytest
 
 from hearth.documentation.drafting.engine import DraftOptions, draft_note, render_text
-from hearth.documentation.drafting.language import Pronouns, first_to_third, reported
+from hearth.documentation.drafting.language import (
+    Pronouns,
+    first_to_third,
+    reported,
+    second_to_third,
+)
 from hearth.documentation.drafting.templates import builtin_templates, get_template
 from hearth.documentation.importers import parse
 from hearth.documentation.roles import assign_roles
@@ -211,3 +216,41 @@ def test_first_to_third_verbs():
         first_to_third("I go and I worry and I try", she)
         == "she goes and she worries and she tries"
     )
+
+
+@pytest.mark.parametrize(
+    ("pronouns", "expected"),
+    [
+        ("she/her", "Has she had any thoughts of harming herself"),
+        ("he/him", "Has he had any thoughts of harming himself"),
+        ("they/them", "Have they had any thoughts of harming themselves"),
+    ],
+)
+def test_inverted_questions_agree_with_the_clients_pronoun(pronouns, expected):
+    p = Pronouns.parse(pronouns)
+    assert second_to_third("Have you had any thoughts of harming yourself", p) == expected
+    she = Pronouns.parse("she/her")
+    assert second_to_third("What do you notice in your body", she) == (
+        "What does she notice in her body"
+    )
+    assert second_to_third("Did you take it", she) == "Did she take it"
+    assert second_to_third("Are you sleeping", she) == "Is she sleeping"
+
+
+def test_reported_speech_does_not_repeat_that():
+    she = Pronouns.parse("she/her")
+    assert reported("That my manager will think I cannot cope.", "Ada", she) == (
+        "Ada reported that her manager will think she cannot cope."
+    )
+
+
+def test_a_timed_session_length_statement_is_supported_by_its_timestamps():
+    vtt = (
+        "WEBVTT\n\n1\n00:00:01.000 --> 00:00:05.000\n<v Dr. Lee>How was your week?\n\n"
+        "2\n00:49:00.000 --> 00:50:01.000\n<v Sam>Better, thanks. See you next week.\n"
+    )
+    t = assign_roles(parse(vtt, filename="s.vtt"), clinician="Dr. Lee")
+    d = draft_note(t, get_template("soap"), DraftOptions(client_name="Sam"))
+    objective = next(s for s in d.sections if s.key == "objective")
+    timing = [st for st in objective.statements if "lasted about 50 minutes" in st.text]
+    assert timing and timing[0].verification == "supported", timing

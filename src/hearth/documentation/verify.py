@@ -522,7 +522,8 @@ def verify_statement(
             for s in ctx.signals
         ):
             reasons.append(f"no {type_.replace('_', ' ')} in the cited lines")
-    elif evidence and lines and not claims:
+    elif evidence and lines and not claims and not (basis and basis[0] == "timing"):
+        # a timing statement rests on the cited lines' timestamps, not on their words
         words = _content(text, ctx._profile_words)
         if words:
             covered = len(words & (_content(cited, set()) | _content(profile_text, set())))

@@ -278,6 +278,12 @@ _OBJECT_CONTEXT = re.compile(
 )
 
 
+_INVERTED = re.compile(
+    r"\b(have|has|do|does|are|were|did|can|could|would|will|should)\s+you\b", re.I
+)
+_AGREEING = {"have": "have", "has": "have", "do": "do", "does": "do", "are": "are", "were": "were"}
+
+
 def second_to_third(text: str, pronouns: Pronouns) -> str:
     """Rewrite the clinician's "you"/"your" addressed to the client in the third person."""
     for rx, repl in _CONTRACTIONS:
@@ -290,6 +296,16 @@ def second_to_third(text: str, pronouns: Pronouns) -> str:
     text = re.sub(r"\byou've\b", "you have", text, flags=re.I)
     text = re.sub(r"\byou'll\b", "you will", text, flags=re.I)
     text = re.sub(r"\byou'd\b", "you would", text, flags=re.I)
+
+    # An inverted question ("Have you had …?", "Do you feel …?"): "you" is the subject, and
+    # the auxiliary before it agrees with the client's pronoun; the verb after stays as it is.
+    def inverted(m: re.Match[str]) -> str:
+        base = _AGREEING.get(m.group(1).lower())
+        aux = third_person_verb(base, pronouns.plural_verbs) if base else m.group(1)
+        aux = aux[:1].upper() + aux[1:] if m.group(1)[:1].isupper() else aux.lower()
+        return f"{aux} \x04"
+
+    text = _INVERTED.sub(inverted, text)
     out: list[str] = []
     last = 0
     for m in re.finditer(r"\b(?:yourself|yours|your|you)\b", text, flags=re.I):
@@ -317,6 +333,7 @@ def second_to_third(text: str, pronouns: Pronouns) -> str:
         third.replace("\x01", "the clinician")
         .replace("\x02", "the clinician")
         .replace("\x03", "the clinician's")
+        .replace("\x04", pronouns.subject)
     )
 
 
@@ -330,6 +347,7 @@ def clean(sentence: str) -> str:
 def reported(sentence: str, name: str, pronouns: Pronouns, verb: str = "reported") -> str:
     """'I only slept four hours.' -> 'Sam reported that she only slept four hours.'"""
     body = clean(sentence).rstrip(" .!?;,")
+    body = re.sub(r"^that\s+", "", body, flags=re.I)  # "That my boss …" reads "reported that …"
     if not body:
         return ""
     third = first_to_third(
