@@ -32,7 +32,7 @@ def test_a_missing_folder_is_refused(tmp_path):
 
 
 def test_a_folder_without_a_model_is_refused(tmp_path):
-    with pytest.raises(SpeechModelMissing, match="no model.bin"):
+    with pytest.raises(SpeechModelMissing, match=r"no model\.bin"):
         resolve_model(str(tmp_path))
 
 

@@ -31,11 +31,15 @@ def test_high_no_speech_with_low_logprob_is_dropped():
             seg("Thank you for watching", 5.0, avg_logprob=-1.4, no_speech_prob=0.85),
             # a high no-speech probability alone is not enough: the words were confident
             seg("It was fine", 9.0, avg_logprob=-0.2, no_speech_prob=0.7),
+            seg("Mm hmm", 11.0, avg_logprob=-0.3, no_speech_prob=0.95),
+            # near-certain no speech with middling confidence: tiny.en's "you" over silence
+            seg("you", 14.0, avg_logprob=-0.92, no_speech_prob=0.95),
         ],
         report=report,
     )
-    assert [s.text for s in kept] == ["I slept badly again", "It was fine"]
-    assert report.dropped_segments == 1 and report.dropped_texts == ["Thank you for watching"]
+    assert [s.text for s in kept] == ["I slept badly again", "It was fine", "Mm hmm"]
+    assert report.dropped_segments == 2
+    assert report.dropped_texts == ["Thank you for watching", "you"]
 
 
 def test_looping_output_is_dropped_by_its_compression_ratio():
@@ -93,7 +97,12 @@ def test_single_word_needs_four_repeats():
 
 
 def test_repeats_collapse_across_segments_and_punctuation():
-    segs = [seg("Thank you.", 0.0), seg("Thank you.", 2.0), seg("Thank you.", 4.0), seg("Bye.", 6.0)]
+    segs = [
+        seg("Thank you.", 0.0),
+        seg("Thank you.", 2.0),
+        seg("Thank you.", 4.0),
+        seg("Bye.", 6.0),
+    ]
     kept = collapse_repeats(segs)
     assert [s.text for s in kept] == ["Thank you.", "Bye."]
 
@@ -104,7 +113,7 @@ def test_repeated_segments_without_words():
 
 
 def test_repeated_runs_reports_each_run():
-    tokens = "a b a b a b c d d d d".split()
+    tokens = ["a", "b", "a", "b", "a", "b", "c", "d", "d", "d", "d"]
     assert repeated_runs(tokens) == [(0, 2, 3), (7, 1, 4)]
 
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from hearth.documentation.audio.pipeline import build_utterances, split_by_region
+from hearth.documentation.audio.pipeline import build_utterances, split_by_region, word_region
 from hearth.documentation.audio.segments import AsrSegment, AsrWord
 from hearth.documentation.audio.speakers import (
     VoiceProfile,
@@ -101,7 +101,9 @@ def test_broken_voice_profiles_are_refused(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(Invalid, match=r"v\.json"):
         load_voice_profile(bad)
-    bad.write_text(json.dumps({"kind": "hearth-voice-profile", "encoder": "other", "embedding": [1]}))
+    bad.write_text(
+        json.dumps({"kind": "hearth-voice-profile", "encoder": "other", "embedding": [1]})
+    )
     with pytest.raises(Invalid, match="record the enrollment again"):
         load_voice_profile(bad)
     np.save(tmp_path / "v.npy", np.zeros(3))
@@ -145,7 +147,12 @@ def test_turns_merge_consecutive_pieces_of_one_speaker():
     def piece(text, start, end):
         return AsrSegment(start, end, text, (AsrWord(" " + text, start, end, 0.3),))
 
-    pieces = [piece("Hello.", 0, 1), piece("Again.", 1.5, 2), piece("Hi.", 3, 4), piece("Later.", 9, 10)]
+    pieces = [
+        piece("Hello.", 0, 1),
+        piece("Again.", 1.5, 2),
+        piece("Hi.", 3, 4),
+        piece("Later.", 9, 10),
+    ]
     utts = build_utterances(pieces, ["S1", "S1", "S2", "S2"], {"S1": "clinician", "S2": "client"})
     assert [(u.id, u.speaker, u.text) for u in utts] == [
         ("u1", "S1", "Hello. Again."),
@@ -160,3 +167,16 @@ def test_turns_merge_consecutive_pieces_of_one_speaker():
         "probability": 0.3,
         "review": True,
     }
+
+
+def test_a_word_astride_a_pause_goes_with_its_sentence():
+    rate = 16_000
+    m = SpeechMap([Region(0, 2 * rate), Region(5 * rate, 7 * rate)])  # joined at 2.0 s
+    practiced = AsrWord(" practiced?", 1.5, 1.9, 0.9)
+    yes = AsrWord(" Yes,", 1.9, 2.6, 0.6)  # stretched back over the pause
+    work = AsrWord(" work.", 1.7, 2.1, 0.9)
+    then = AsrWord(" then", 1.8, 2.4, 0.9)
+    assert word_region(yes, practiced, m) == 1  # starts a sentence: the new turn
+    assert word_region(work, AsrWord(" my", 1.5, 1.7, 0.9), m) == 0  # ends a sentence
+    assert word_region(then, AsrWord(" and", 1.6, 1.8, 0.9), m) == 1  # mid-sentence: midpoint
+    assert word_region(AsrWord(" fine", 0.2, 0.5, 0.9), None, m) == 0

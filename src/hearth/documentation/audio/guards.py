@@ -2,7 +2,7 @@
 
 Whisper, asked to transcribe near-silence, writes plausible text ("Thank you.", "Thanks
 for watching!") or loops on a phrase. Before anything reaches a transcript:
-- segments the decoder itself thought were no speech (high no-speech probability with a
+- segments the decoder itself thought were no speech (a high no-speech probability with a
   low average log probability), or that compress too well (a loop), are dropped;
 - words that fall outside the speech the VAD found are dropped;
 - a phrase repeated three or more times in a row (a single word: four) is kept once;
@@ -25,6 +25,10 @@ class GuardSettings:
 
     no_speech_prob: float = 0.6
     min_avg_logprob: float = -1.0
+    # near-certain "no speech" needs less doubt about the words (tiny.en says "you" over
+    # digital silence with no-speech 0.95 and log probability -0.92)
+    sure_no_speech_prob: float = 0.9
+    sure_min_avg_logprob: float = -0.5
     max_compression_ratio: float = 2.4
     speech_tolerance: float = 0.3  # seconds a word may stray outside a VAD region
     min_repeats: int = 3  # a phrase of two or more words repeated this often in a row
@@ -60,6 +64,9 @@ def is_no_speech(segment: AsrSegment, settings: GuardSettings = GUARDS) -> bool:
     silent = (
         segment.no_speech_prob > settings.no_speech_prob
         and segment.avg_logprob < settings.min_avg_logprob
+    ) or (
+        segment.no_speech_prob > settings.sure_no_speech_prob
+        and segment.avg_logprob < settings.sure_min_avg_logprob
     )
     return silent or segment.compression_ratio > settings.max_compression_ratio
 

@@ -18,7 +18,7 @@ from hearth.documentation.audio import vad as vadmod
 from hearth.documentation.audio.asr import SpeechRecognizer, whisper
 from hearth.documentation.audio.decode import SAMPLE_RATE, DecodedAudio, decode, from_channels
 from hearth.documentation.audio.guards import GUARDS, GuardReport, GuardSettings, apply_guards
-from hearth.documentation.audio.segments import AsrSegment
+from hearth.documentation.audio.segments import AsrSegment, AsrWord
 from hearth.documentation.audio.speakers import (
     ResemblyzerEmbedder,
     VoiceEmbedder,
@@ -36,6 +36,7 @@ from hearth.errors import Invalid
 Progress = Callable[[float], None]
 MERGE_GAP = 2.0  # consecutive pieces of one speaker closer than this are one utterance
 _EMBED_PAD = 0.1  # seconds of context on each side of a segment's embedding clip
+_SENTENCE_END = (".", "?", "!")
 
 
 @dataclass
@@ -87,20 +88,40 @@ def recognise_track(
     return kept, regions, report
 
 
+def word_region(word: AsrWord, previous: AsrWord | None, speech_map: vadmod.SpeechMap) -> int:
+    """The VAD region a word belongs to.
+
+    A word astride the join of two regions is where its midpoint is, except at a sentence
+    edge: Whisper's word times stretch across the pause, so a word that ends a sentence
+    stays in the earlier region and the first word of a new sentence goes to the later one
+    (a new turn usually starts a new sentence).
+    """
+    first, last = speech_map.region_index(word.start), speech_map.region_index(word.end)
+    if first == last:
+        return first
+    if word.text.rstrip().endswith(_SENTENCE_END):
+        return first
+    if previous is None or previous.text.rstrip().endswith(_SENTENCE_END):
+        return last
+    return speech_map.region_index(word.mid)
+
+
 def split_by_region(
     segments: Sequence[AsrSegment], speech_map: vadmod.SpeechMap
 ) -> list[AsrSegment]:
     """Map joined-speech times back to the recording, one piece per VAD region."""
     out: list[AsrSegment] = []
+    previous: AsrWord | None = None
     for s in segments:
         if not s.words:
             out.append(
                 replace(s, start=speech_map.to_original(s.start), end=speech_map.to_original(s.end))
             )
             continue
-        groups: dict[int, list[Any]] = {}
+        groups: dict[int, list[AsrWord]] = {}
         for w in s.words:
-            i = speech_map.region_index(w.mid)
+            i = word_region(w, previous, speech_map)
+            previous = w
             groups.setdefault(i, []).append(
                 replace(
                     w,

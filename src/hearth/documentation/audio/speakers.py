@@ -36,7 +36,10 @@ class VoiceEmbedder(Protocol):
 
 @functools.lru_cache(maxsize=2)
 def _encoder(device: str) -> Any:
-    from resemblyzer import VoiceEncoder
+    with warnings.catch_warnings():
+        # resemblyzer 0.1.4 imports scipy.ndimage.morphology, deprecated in scipy 1.x
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from resemblyzer import VoiceEncoder
 
     return VoiceEncoder(device, verbose=False)
 
