@@ -53,10 +53,10 @@ def decode(path: Path | str, *, channel_mode: bool | None = None) -> DecodedAudi
     planes: list[np.ndarray] = []
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
-            stream = next((s for s in container.streams if s.type == "audio"), None)
-            if stream is None:
+            if not container.streams.audio:
                 raise AudioUnreadable(f"{name}: the file holds no audio stream", where=str(path))
-            stereo = (stream.codec_context.channels or 1) == 2
+            stream = container.streams.audio[0]
+            stereo = (stream.channels or 1) == 2
             resampler = av.AudioResampler(
                 format="fltp", layout="stereo" if stereo else "mono", rate=SAMPLE_RATE
             )

@@ -20,7 +20,7 @@ def normalise(text: str) -> str:
         [
             jiwer.ToLowerCase(),
             jiwer.SubstituteWords({"ok": "okay"}),
-            jiwer.RemovePunctuation(),
+            jiwer.RemovePunctuation(),  # type: ignore[no-untyped-call]
             jiwer.RemoveMultipleSpaces(),
             jiwer.Strip(),
         ]
