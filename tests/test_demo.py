@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from hearth.demo import DEMO_PASSWORD, DemoRefused, seed
+from hearth.demo import DEMO_PASSWORD, STEPS, DemoRefused, seed
 from hearth.demo import data as demo_data
 from hearth.errors import Conflict
 from hearth.models import metadata
@@ -178,7 +178,8 @@ def test_reset_wipes_demo_data_and_seeds_again_keeping_other_records(runtime):
         other_id, kept_id = other.id, kept.id
 
     info = seed(runtime, reset=True)
-    assert info.steps_run == ("practice", "staff", "clients", "diagnoses", "consents", "week")
+    assert info.steps_run == tuple(name for name, _ in STEPS)  # later issues append steps
+    assert info.steps_run[:6] == ("practice", "staff", "clients", "diagnoses", "consents", "week")
     after = table_counts(runtime)
     assert after["clients"] == counts["clients"] + 1
     assert after["users"] == counts["users"] + 1

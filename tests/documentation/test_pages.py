@@ -409,3 +409,44 @@ def test_plan_rows_become_an_outline_with_parents():
     assert by_ref["r3"]["parent"] == "r2" and by_ref["r4"]["parent"] == "r2"
     assert by_ref["r7"]["parent"] == "r6" and "r5" not in by_ref
     assert "parent" not in by_ref["r1"]
+
+
+def demo_browser(browser, email: str):
+    from hearth.demo import DEMO_PASSWORD
+    from tests.web.support import sign_in
+
+    b = browser()
+    assert sign_in(b, email, DEMO_PASSWORD).status_code == 303
+    b.csrf = b.get("/api/v1/me").json()["csrf_token"]
+    return b
+
+
+def test_the_demo_practice_shows_documentation_to_each_role(runtime, browser):
+    from hearth.demo import seed
+
+    seed(runtime)
+    riley = demo_browser(browser, "clinician@example.test")
+    dash = riley.get("/").text
+    assert "Fay Demonash" in dash and "1 flagged" in dash
+    fay_note = re.search(r'href="/notes/(\w+)">Fay Demonash', dash).group(1)
+    page = riley.get(f"/notes/{fay_note}").text
+    assert "medication &#39;melatonin&#39; not in the transcript" in page
+    assert "Risk was not discussed" in page and "AI draft" in page
+
+    sup = demo_browser(browser, "supervisor@example.test").get("/").text
+    assert "Hana Demoquist" in sup and "awaiting your co-signature" in sup
+
+    owner = demo_browser(browser, "owner@example.test")
+    assert "Documentation by clinician" in owner.get("/").text
+    with runtime.db.transaction() as s:
+        from hearth.demo.wipe import demo_client_ids
+
+        ada = demo_client_ids(s)["Demobrook"]
+    sessions = owner.get(f"/clients/{ada}/sessions").text
+    (ada_note,) = re.findall(r'href="/notes/(\w+)">SOAP', sessions)
+    page = owner.get(f"/notes/{ada_note}").text
+    assert "Ada denied self-harm" in page and "Demo text: Ada emailed" in page
+    assert "Export PDF" in page
+    plan = owner.get(f"/clients/{ada}/plan").text
+    assert "Improve sleep with a consistent wind-down routine" in plan
+    assert f"/notes/{ada_note}" in plan

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from hearth.db import utcnow
 from hearth.demo import data
+from hearth.demo.documentation import seed_notes
 from hearth.demo.wipe import DEMO_STEP_PREFIX, demo_client_ids, demo_user_ids, wipe
 from hearth.errors import Conflict, Forbidden, NotFound
 from hearth.practice import profile
@@ -269,6 +270,7 @@ STEPS: list[tuple[str, Step]] = [
     ("diagnoses", seed_diagnoses),
     ("consents", seed_consents),
     ("week", seed_week),
+    ("notes", seed_notes),
 ]
 
 
