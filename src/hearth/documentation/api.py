@@ -575,8 +575,12 @@ def add_addendum(
     return row
 
 
-_PDF = {200: {"content": {"application/pdf": {}}, "description": "The signed note as PDF"}}
-_TEXT = {200: {"content": {"text/plain": {}}, "description": "The signed note as plain text"}}
+_PDF: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "The signed note as PDF"}
+}
+_TEXT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/plain": {}}, "description": "The signed note as plain text"}
+}
 
 
 def _download(body: bytes, media_type: str, filename: str) -> Response:
