@@ -264,7 +264,8 @@ _PREP_BEFORE = re.compile(
     r"visit|visited|call|called|text|texted|help|helped|met|love|miss|see|saw|hit|hits|hug)\s+)$"
 )
 _OTHER_VICTIM = re.compile(
-    r"\b(?:him|her|them|his|their|the (?:oldest|youngest|kids|children|baby|boy|girl)|my (?:son|daughter|kids?|child|children|baby|brother|sister|"
+    r"\b(?:him|her|them|his|their|the (?:oldest|youngest|kids|children|baby|boy|girl)|"
+    r"my (?:son|daughter|kids?|child|children|baby|brother|sister|"
     r"mom|mum|mother|dad|father|toddler|grandma|grandmother|nan|stepson|stepdaughter)|"
     r"(?:his|her|their) \w+)\b"
 )
@@ -348,7 +349,8 @@ _FUTURE = re.compile(
     r"'m going to)\b"
 )
 _NEXT_TIME = re.compile(
-    r"^\W*(?:next time|the next time|when (?:i|i'm|he|she|they|someone|my)\b|once (?:i|he|she|they|my)\b|the day)"
+    r"^\W*(?:next time|the next time|when (?:i|i'm|he|she|they|someone|my)\b|"
+    r"once (?:i|he|she|they|my)\b|the day)"
 )
 _CONDITIONAL_OPENING = re.compile(r"^\W*(?:\w+,? )?(?:if|unless|once|should)\b")
 
@@ -644,7 +646,7 @@ def _risk_signals(
             question
             and status != "other_person"
             and _ANSWER_PERSON.search(low)
-            and not (h.type == "abuse_neglect")
+            and h.type != "abuse_neglect"
         ):
             status, reasons = "other_person", ["the answer is about someone else"]
         if question and status in ("present", "uncertain"):
