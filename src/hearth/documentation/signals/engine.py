@@ -434,7 +434,7 @@ def _modifier_status(
 
 _ANSWER_NEG = re.compile(
     r"^\W*(?:(?:god|oh|um|uh|well|honestly|gosh|hmm),? )?"
-    r"(?:no|nothing|nope|nah|never|not (?:at all|really|really no|ever|that i know)|none|no way|"
+    r"(?:no|not for me|nothing|nope|nah|never|not (?:at all|really|really no|ever|that i know)|none|no way|"
     r"i (?:haven'?t|have not|don'?t|do not|wouldn'?t|would not|won'?t|never|didn'?t|am not|'m not)|"
     r"i'm not|definitely not|absolutely not|of course not|not this week)\b"
 )
@@ -444,7 +444,8 @@ _ANSWER_POS = re.compile(
     r"most days|most nights|often|every (?:single )?(?:day|night|morning)|"
     r"all (?:the time|day|night)|constantly|lately|i've been|i have been|uh-?huh|mm-?hmm|"
     r"a few times|once or twice|twice|three times|several times|more than|loads|pretty much|"
-    r"this (?:morning|week|weekend)|last night|yesterday|today|still|daily|worse|more)\b"
+    r"this (?:morning|week|weekend)|last night|yesterday|today|still|daily|worse|more|"
+    r"i know|definitely|absolutely)\b"
 )
 _ANSWER_HEDGE = re.compile(
     r"(?:\b(?:maybe|perhaps|not sure|don'?t (?:really |honestly )?know|hard to (?:say|tell)|"
