@@ -434,7 +434,8 @@ def _modifier_status(
 
 _ANSWER_NEG = re.compile(
     r"^\W*(?:(?:god|oh|um|uh|well|honestly|gosh|hmm),? )?"
-    r"(?:no|not for me|nothing|nope|nah|never|not (?:at all|really|really no|ever|that i know)|none|no way|"
+    r"(?:no|not for me|nothing|nope|nah|never|not (?:at all|really|really no|ever|that i know)|"
+    r"none|no way|"
     r"i (?:haven'?t|have not|don'?t|do not|wouldn'?t|would not|won'?t|never|didn'?t|am not|'m not)|"
     r"i'm not|definitely not|absolutely not|of course not|not this week)\b"
 )
