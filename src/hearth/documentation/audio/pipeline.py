@@ -212,6 +212,8 @@ def transcribe(
         return embedders[0]
 
     profile = _profile(clinician_voice, get_embedder)
+    if speakers > 1 or audio.channel_mode or profile is not None:
+        get_embedder()  # loaded (and warmed up) once per process, not per recording
     load_seconds = time.perf_counter() - load_started
 
     tracks = (

@@ -39,9 +39,11 @@ def _encoder(device: str) -> Any:
     with warnings.catch_warnings():
         # resemblyzer 0.1.4 imports scipy.ndimage.morphology, deprecated in scipy 1.x
         warnings.simplefilter("ignore", DeprecationWarning)
-        from resemblyzer import VoiceEncoder
+        from resemblyzer import VoiceEncoder, audio
 
-    return VoiceEncoder(device, verbose=False)
+    encoder = VoiceEncoder(device, verbose=False)
+    audio.wav_to_mel_spectrogram(np.zeros(SAMPLE_RATE, dtype=np.float32))  # librosa's JIT, once
+    return encoder
 
 
 class ResemblyzerEmbedder:
@@ -49,12 +51,12 @@ class ResemblyzerEmbedder:
 
     name = ENCODER
 
-    def __init__(self, device: str = "cpu", *, rate: float = 1.0, max_partials: int = 8) -> None:
+    def __init__(self, device: str = "cpu", *, rate: float = 1.0, max_partials: int = 2) -> None:
         import torch
 
         self.device = "cuda" if device == "cuda" and torch.cuda.is_available() else "cpu"
         self.rate = rate  # partial windows (1.6 s each) per second of speech
-        self.max_partials = max_partials
+        self.max_partials = max_partials  # 1.6 s windows per segment: two tell voices apart
         self.encoder = _encoder(self.device)
 
     def embed(self, clips: Sequence[np.ndarray]) -> np.ndarray:
@@ -71,9 +73,9 @@ class ResemblyzerEmbedder:
             if wav_slices[-1].stop > len(wav):
                 wav = np.pad(wav, (0, wav_slices[-1].stop - len(wav)))
             mel = ra.wav_to_mel_spectrogram(wav)
-            if len(mel_slices) > self.max_partials:
-                pick = np.linspace(0, len(mel_slices) - 1, self.max_partials).round().astype(int)
-                mel_slices = [mel_slices[i] for i in pick]
+            if len(mel_slices) > self.max_partials:  # evenly spread, centred windows
+                n, m = len(mel_slices), self.max_partials
+                mel_slices = [mel_slices[int((i + 0.5) * n / m)] for i in range(m)]
             for s in mel_slices:
                 part = mel[s]
                 if part.shape[0] < partials_n_frames:
