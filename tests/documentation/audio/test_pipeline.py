@@ -171,3 +171,16 @@ def test_pipeline_guards_on_speech(female_male):
 def test_bad_speaker_count():
     with pytest.raises(Invalid, match="speakers"):
         transcribe(np.zeros(16_000, dtype=np.float32), speakers=0, recognizer=InventingRecognizer())
+
+
+def test_vad_in_blocks_finds_the_same_turns(female_male):
+    from hearth.documentation.audio.vad import speech_regions
+
+    samples = female_male.dialogue.samples
+    whole = speech_regions(samples)
+    blocks = speech_regions(samples, block_seconds=7.0)  # edges fall inside turns
+    assert abs(len(blocks) - len(whole)) <= 2
+    covered = sum(r.end - r.start for r in blocks) / sum(r.end - r.start for r in whole)
+    assert 0.95 < covered < 1.05
+    starts = [r.start for r in blocks]
+    assert starts == sorted(starts)

@@ -16,7 +16,7 @@ from hearth.documentation.audio.speakers import (
     normalise,
     speaker_names,
 )
-from hearth.documentation.audio.vad import Region, SpeechMap
+from hearth.documentation.audio.vad import Region, SpeechMap, batches
 from hearth.errors import Invalid
 
 RNG = np.random.default_rng(5)
@@ -180,3 +180,13 @@ def test_a_word_astride_a_pause_goes_with_its_sentence():
     assert word_region(work, AsrWord(" my", 1.5, 1.7, 0.9), m) == 0  # ends a sentence
     assert word_region(then, AsrWord(" and", 1.6, 1.8, 0.9), m) == 1  # mid-sentence: midpoint
     assert word_region(AsrWord(" fine", 0.2, 0.5, 0.9), None, m) == 0
+
+
+def test_batches_bound_the_speech_handed_over_at_once():
+    rate = 16_000
+    regions = [Region(i * 10 * rate, (i * 10 + 4) * rate) for i in range(10)]  # 4 s each
+    groups = batches(regions, max_seconds=10)
+    assert [len(g) for g in groups] == [2, 2, 2, 2, 2]
+    assert [r for g in groups for r in g] == regions
+    assert batches([Region(0, 20 * rate)], max_seconds=10) == [[Region(0, 20 * rate)]]
+    assert batches([]) == []

@@ -50,7 +50,6 @@ def decode(path: Path | str, *, channel_mode: bool | None = None) -> DecodedAudi
     name = path.name or str(path)
     if not path.is_file():
         raise AudioUnreadable(f"{name}: no such audio file", where=str(path))
-    planes: list[np.ndarray] = []
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             if not container.streams.audio:
@@ -60,10 +59,15 @@ def decode(path: Path | str, *, channel_mode: bool | None = None) -> DecodedAudi
             resampler = av.AudioResampler(
                 format="fltp", layout="stereo" if stereo else "mono", rate=SAMPLE_RATE
             )
+            # the container's duration sizes the buffer, so a long file is not held twice
+            expected = int((container.duration or 0) / 1_000_000 * SAMPLE_RATE) + SAMPLE_RATE
+            buffer = _Buffer(2 if stereo else 1, expected)
             for frame in container.decode(stream):
                 frame.pts = None
-                planes.extend(f.to_ndarray() for f in resampler.resample(frame))
-            planes.extend(f.to_ndarray() for f in resampler.resample(None))
+                for f in resampler.resample(frame):
+                    buffer.add(f.to_ndarray())
+            for f in resampler.resample(None):
+                buffer.add(f.to_ndarray())
     except AudioUnreadable:
         raise
     except (av.FFmpegError, OSError, ValueError) as e:
@@ -71,11 +75,31 @@ def decode(path: Path | str, *, channel_mode: bool | None = None) -> DecodedAudi
         raise AudioUnreadable(
             f"{name}: not a readable audio file ({reason})", where=str(path)
         ) from e
-    if not planes or sum(p.shape[1] for p in planes) == 0:
+    if buffer.size == 0:
         raise AudioUnreadable(f"{name}: the file holds no audio samples", where=str(path))
-    data = np.concatenate(planes, axis=1).astype(np.float32, copy=False)
-    del planes
-    return from_channels(data, channel_mode=channel_mode, source=name)
+    return from_channels(buffer.samples(), channel_mode=channel_mode, source=name)
+
+
+class _Buffer:
+    """A growing (channels, samples) float32 array."""
+
+    def __init__(self, channels: int, capacity: int) -> None:
+        self.data = np.zeros((channels, max(capacity, SAMPLE_RATE)), dtype=np.float32)
+        self.size = 0
+
+    def add(self, block: np.ndarray) -> None:
+        n = block.shape[1]
+        if self.size + n > self.data.shape[1]:
+            grown = np.zeros(
+                (self.data.shape[0], max(2 * self.data.shape[1], self.size + n)), dtype=np.float32
+            )
+            grown[:, : self.size] = self.data[:, : self.size]
+            self.data = grown
+        self.data[:, self.size : self.size + n] = block
+        self.size += n
+
+    def samples(self) -> np.ndarray:
+        return self.data[:, : self.size]
 
 
 def from_channels(

@@ -72,17 +72,30 @@ def recognise_track(
     progress: Progress | None = None,
     timer: _Timer | None = None,
 ) -> tuple[list[AsrSegment], list[vadmod.Region], GuardReport]:
-    """VAD, recognition of the joined speech, times mapped back, pieces split per region."""
+    """VAD, recognition of the joined speech, times mapped back, pieces split per region.
+
+    The speech is recognised in groups of at most five minutes, so memory stays flat
+    however long the session.
+    """
     timer = timer or _Timer()
     t = time.perf_counter()
     regions = vadmod.speech_regions(samples, vad_settings)
     t = timer.add("vad", t)
     if not regions:
         return [], [], GuardReport()
-    speech_map = vadmod.SpeechMap(regions)
-    raw = recognizer.recognise(speech_map.join(samples), progress=progress)
+    groups = vadmod.batches(regions)
+    total = sum(r.end - r.start for r in regions)
+    done = 0
+    pieces: list[AsrSegment] = []
+    for group in groups:
+        speech_map = vadmod.SpeechMap(group)
+        share = speech_map.speech_samples / total
+        raw = recognizer.recognise(
+            speech_map.join(samples), progress=_report(progress, done / total, share)
+        )
+        pieces.extend(split_by_region(raw, speech_map))
+        done += speech_map.speech_samples
     t = timer.add("asr", t)
-    pieces = split_by_region(raw, speech_map)
     kept, report = apply_guards(pieces, [(r.start_s, r.end_s) for r in regions], guards)
     timer.add("guards", t)
     return kept, regions, report

@@ -51,12 +51,12 @@ class ResemblyzerEmbedder:
 
     name = ENCODER
 
-    def __init__(self, device: str = "cpu", *, rate: float = 1.0, max_partials: int = 2) -> None:
+    def __init__(self, device: str = "cpu", *, rate: float = 1.0, max_partials: int = 1) -> None:
         import torch
 
         self.device = "cuda" if device == "cuda" and torch.cuda.is_available() else "cpu"
         self.rate = rate  # partial windows (1.6 s each) per second of speech
-        self.max_partials = max_partials  # 1.6 s windows per segment: two tell voices apart
+        self.max_partials = max_partials  # centred 1.6 s windows per segment; one suffices
         self.encoder = _encoder(self.device)
 
     def embed(self, clips: Sequence[np.ndarray]) -> np.ndarray:
@@ -257,7 +257,7 @@ def enroll(
             "(about 30 s is best)",
             where="clinician_voice",
         )
-    window = 10 * SAMPLE_RATE
+    window = 2 * SAMPLE_RATE  # many short clips: one embedding window each
     clips = [speech[i : i + window] for i in range(0, len(speech), window)]
     clips = [c for c in clips if len(c) >= SAMPLE_RATE] or [speech]
     vectors = embedder.embed(clips)

@@ -57,14 +57,58 @@ class VadSettings:
 DIALOGUE = VadSettings()
 
 
-def speech_regions(samples: np.ndarray, settings: VadSettings = DIALOGUE) -> list[Region]:
-    """The speech regions of 16 kHz mono samples, in order."""
+def speech_regions(
+    samples: np.ndarray, settings: VadSettings = DIALOGUE, *, block_seconds: float = 300.0
+) -> list[Region]:
+    """The speech regions of 16 kHz mono samples, in order.
+
+    Long recordings go through the VAD in blocks (its memory grows with the input); a
+    region cut by a block edge is joined again.
+    """
     from faster_whisper.vad import get_speech_timestamps
 
     if len(samples) < SAMPLE_RATE // 10:
         return []
-    chunks = get_speech_timestamps(samples, settings.options(), sampling_rate=SAMPLE_RATE)
-    return [Region(int(c["start"]), int(c["end"])) for c in chunks]
+    options = settings.options()
+    block = int(block_seconds * SAMPLE_RATE)
+    pad = settings.speech_pad_ms * SAMPLE_RATE // 1000
+    regions: list[Region] = []
+    for offset in range(0, len(samples), block):
+        part = samples[offset : offset + block]
+        if len(part) < SAMPLE_RATE // 10:
+            break
+        for c in get_speech_timestamps(part, options, sampling_rate=SAMPLE_RATE):
+            r = Region(offset + int(c["start"]), offset + int(c["end"]))
+            if (
+                regions
+                and offset > 0
+                and regions[-1].end >= offset - pad
+                and r.start <= offset + pad
+            ):
+                regions[-1] = Region(regions[-1].start, r.end)
+            else:
+                regions.append(r)
+    return regions
+
+
+def batches(regions: list[Region], max_seconds: float = 300.0) -> list[list[Region]]:
+    """Consecutive regions grouped so each group's speech lasts at most `max_seconds`.
+
+    The recogniser's memory grows with the audio it is handed at once; groups keep a
+    one-hour session to the memory of a five-minute one. A longer single region is a group
+    of its own.
+    """
+    limit = int(max_seconds * SAMPLE_RATE)
+    out: list[list[Region]] = []
+    size = 0
+    for r in regions:
+        length = r.end - r.start
+        if not out or size + length > limit:
+            out.append([])
+            size = 0
+        out[-1].append(r)
+        size += length
+    return out
 
 
 class SpeechMap:
