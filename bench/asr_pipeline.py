@@ -86,6 +86,27 @@ def run_one(wav: Path, truth_path: Path, beam: int, device: str) -> dict[str, ob
     }
 
 
+def run_bare(wav: Path, beam: int, device: str) -> dict[str, object]:
+    """The bare model as ARCHITECTURE.md measured it: faster-whisper, no words, no speakers."""
+    from faster_whisper import WhisperModel
+
+    from hearth.documentation.audio.asr import bundled_model
+    from hearth.documentation.audio.decode import decode
+
+    model = WhisperModel(str(bundled_model().path), device=device, compute_type="int8")
+    wall0 = time.perf_counter()
+    samples = decode(wav).samples
+    segments, _ = model.transcribe(samples, beam_size=beam, vad_filter=True)
+    text = " ".join(s.text for s in segments)
+    wall = time.perf_counter() - wall0
+    return {
+        "audio_minutes": round(len(samples) / 16_000 / 60, 2),
+        "bare_real_time_factor": round(wall / (len(samples) / 16_000), 4),
+        "bare_wall_seconds": round(wall, 2),
+        "words": len(text.split()),
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, nargs="+", default=[10, 30, 60])
@@ -101,10 +122,19 @@ def main() -> int:
     ap.add_argument(
         "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "hearth-asr-bench"
     )
+    ap.add_argument(
+        "--bare",
+        action="store_true",
+        help="also time the bare model on each file (a yardstick for a busy machine)",
+    )
     ap.add_argument("--one", nargs=2, metavar=("WAV", "TRUTH"), help=argparse.SUPPRESS)
+    ap.add_argument("--one-bare", metavar="WAV", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
         print(json.dumps(run_one(Path(a.one[0]), Path(a.one[1]), a.beam, a.device)))
+        return 0
+    if a.one_bare:
+        print(json.dumps(run_bare(Path(a.one_bare), a.beam, a.device)))
         return 0
 
     a.workdir.mkdir(parents=True, exist_ok=True)
@@ -130,17 +160,28 @@ def main() -> int:
             return 1
         row = json.loads(out.stdout.strip().splitlines()[-1])
         row.update(pair=pair, load_average=round((load_before + os.getloadavg()[0]) / 2, 2))
+        if a.bare:
+            bare = subprocess.run(  # noqa: S603
+                [*child[:2], "--one-bare", str(wav), "--beam", str(a.beam), "--device", a.device],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            row["bare_real_time_factor"] = json.loads(bare.stdout.strip().splitlines()[-1])[
+                "bare_real_time_factor"
+            ]
         rows.append(row)
         print(json.dumps(row), flush=True)
     print()
-    print("| audio | voices | RTF | wall s | CPU s | peak MB | WER | speakers | load avg |")
+    print("| audio | voices | RTF | bare model RTF | wall s | CPU s | peak MB | WER | speakers |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         print(
             f"| {r['audio_minutes']} min | {r['pair']} | {r['real_time_factor']} | "
-            f"{r['wall_seconds']} | {r['cpu_seconds']} | {r['peak_memory_mb']} | "
-            f"{r['wer']:.1%} | {r['speaker_accuracy']:.1%} | {r['load_average']} |"
+            f"{r.get('bare_real_time_factor', '-')} | {r['wall_seconds']} | {r['cpu_seconds']} | "
+            f"{r['peak_memory_mb']} | {r['wer']:.1%} | {r['speaker_accuracy']:.1%} |"
         )
+    print(f"\nload average during the runs: {[r['load_average'] for r in rows]}")
     print(f"\ncommand: {' '.join([Path(sys.executable).name, *sys.argv])}")
     return 0
 

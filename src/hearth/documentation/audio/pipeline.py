@@ -225,7 +225,9 @@ def transcribe(
         return embedders[0]
 
     profile = _profile(clinician_voice, get_embedder)
-    if speakers > 1 or audio.channel_mode or profile is not None:
+    # voices are compared to cluster a mixed recording, or to find the enrolled clinician
+    needs_voices = profile is not None or (speakers > 1 and not audio.channel_mode)
+    if needs_voices:
         get_embedder()  # loaded (and warmed up) once per process, not per recording
     load_seconds = time.perf_counter() - load_started
 
@@ -254,7 +256,7 @@ def transcribe(
     t = time.perf_counter()
     centres: np.ndarray | None = None
     k = len(tracks) if audio.channel_mode else speakers
-    if pieces and (k > 1 or profile is not None):
+    if pieces and needs_voices:
         emb = get_embedder()
         if audio.channel_mode:
             vectors = emb.embed(

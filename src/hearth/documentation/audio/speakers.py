@@ -54,7 +54,8 @@ class ResemblyzerEmbedder:
     def __init__(self, device: str = "cpu", *, rate: float = 1.0, max_partials: int = 1) -> None:
         import torch
 
-        self.device = "cuda" if device == "cuda" and torch.cuda.is_available() else "cpu"
+        gpu = device in ("auto", "cuda") and torch.cuda.is_available()
+        self.device = "cuda" if gpu else "cpu"
         self.rate = rate  # partial windows (1.6 s each) per second of speech
         self.max_partials = max_partials  # centred 1.6 s windows per segment; one suffices
         self.encoder = _encoder(self.device)
