@@ -7,13 +7,17 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import delete
 
 from hearth.documentation import service as docs
+from hearth.documentation.drafting.engine import draft_note
+from hearth.documentation.drafting.templates import get_template
+from hearth.documentation.models import Note
 from hearth.practice import service as practice
-from hearth.security.models import User
+from hearth.security.models import AuthSession, User
 from hearth.security.service import staff_principal
 from tests.e2e.conftest import LiveServer, SeededPractice
-from tests.e2e.support import sign_in_to_dashboard
+from tests.e2e.support import sign_in_to_dashboard, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -65,6 +69,9 @@ def seed_session(live_server: LiveServer, practice_: SeededPractice) -> str:
         )
         t = docs.import_transcript(s, p, row.id, text=TRANSCRIPT, filename="zoom.vtt")
         assert t.roles_confirmed
+        # Load the language pipeline now, so the browser's first "Draft note" is not the one
+        # that pays for it (a cold start can take seconds on a busy machine).
+        draft_note(docs.transcript_value(t), get_template("soap"))
         return row.id
 
 
@@ -125,3 +132,43 @@ def test_draft_select_evidence_autosave_resolve_and_sign(
     expect(
         page.get_by_text(re.compile(r"^Zivra reported sleeping about four hours"))
     ).to_be_visible()
+
+
+def test_text_typed_after_the_sign_in_ended_is_kept_and_saved_after_signing_in_again(
+    page: Page, practice: SeededPractice, live_server: LiveServer
+) -> None:
+    session_id = seed_session(live_server, practice)
+    sign_in_to_dashboard(page, practice.clinician.email, practice.clinician.password)
+    page.goto(f"/sessions/{session_id}")
+    page.get_by_role("button", name="Draft note").click()
+    expect(page).to_have_url(re.compile(r"/notes/\w+$"))
+    note_id = page.url.rsplit("/", 1)[1]
+
+    with live_server.runtime.db.transaction() as s:  # the sign-in times out on the server
+        s.execute(delete(AuthSession))
+
+    typed = "Zivra described racing thoughts about the project at night."
+    box = page.get_by_label("Add a statement to Assessment")
+    box.fill(typed)
+    status = page.locator("#save-status")
+    expect(status).to_contain_text("session has ended")
+    expect(box).to_have_value(typed)
+
+    status.get_by_role("link", name="sign in again").click()
+    page.get_by_label("Email").fill(practice.clinician.email)
+    page.get_by_label("Password").fill(practice.clinician.password)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page).to_have_url(re.compile(rf"/notes/{note_id}$"))
+    expect(page.get_by_text("Your unsaved changes from before were restored")).to_be_visible()
+    expect(status).to_contain_text("Saved")
+
+    def saved_text() -> bool:
+        with live_server.runtime.db.transaction() as s:
+            note = s.get(Note, note_id)
+            assert note is not None
+            return any(
+                st["text"] == typed for sec in note.content["sections"] for st in sec["statements"]
+            )
+
+    wait_until(saved_text, what="the restored statement in the database")

@@ -9,7 +9,6 @@ answers 409 with a message the page shows, and the text stays on the page.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -513,7 +512,11 @@ def _note_context(db: Session, principal: Principal, note: Note) -> dict[str, An
         "cues": [(f, cues[f]) for f in COMPLEXITY_FACTORS if f in cues],
         "evidence_labels": _evidence_labels(db, principal, note),
         "by_id": {st["id"]: st for s in note.content["sections"] for st in s["statements"]},
-        "new_ids": {s["key"]: "n" + secrets.token_hex(4) for s in note.content["sections"]},
+        # One empty "add a statement" box per section; its id is fixed for this version, so
+        # text kept in the tab (after a lost sign-in) finds its box again on reload.
+        "new_ids": {
+            s["key"]: f"n{note.version}x{i}" for i, s in enumerate(note.content["sections"])
+        },
         "tz": practice_time_zone(db),
         "saved_at": None,
     }

@@ -7,6 +7,7 @@
   var edits = 0; // inputs since the page loaded
   var savedEdits = 0; // inputs covered by the last successful save
   var sentEdits = 0; // inputs covered by the request in flight
+  var leaving = false; // following our own "sign in again" link: the tab keeps the text
 
   function noteForm() { return document.getElementById("note-form"); }
   function statusBox() { return document.getElementById("save-status"); }
@@ -21,6 +22,7 @@
       var a = document.createElement("a");
       a.href = link.href;
       a.textContent = link.text;
+      a.addEventListener("click", function () { leaving = true; });
       span.appendChild(document.createTextNode(" "));
       span.appendChild(a);
     }
@@ -118,16 +120,24 @@
     say("Saving…", "pending");
   });
 
+  // The sign-in ended (401, with a redirect to the sign-in page) or the page's security token
+  // no longer matches (403): stay on the page, keep the text, and offer to sign in again.
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    if (event.target.id !== "note-form") { return; }
+    var status = event.detail.xhr.status;
+    if (status === 401 || status === 403) {
+      event.preventDefault();
+      say("Not saved: your session has ended. Your text is kept in this tab —", "error",
+        { href: "/login?next=" + encodeURIComponent(location.pathname), text: "sign in again" });
+    }
+  });
+
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (event.target.id !== "note-form") { return; }
     var status = event.detail.xhr.status;
     if (status === 409 || status === 422) {
       event.detail.shouldSwap = true; // the server's message: saved elsewhere, or what is wrong
       event.detail.isError = false;
-    } else if (status === 401 || status === 403) {
-      event.detail.shouldSwap = false;
-      say("Not saved: your session has ended. Your text is kept in this tab —", "error",
-        { href: "/login?next=" + encodeURIComponent(location.pathname), text: "sign in again" });
     }
   });
 
@@ -148,7 +158,7 @@
   document.addEventListener("htmx:timeout", offline);
 
   window.addEventListener("beforeunload", function (event) {
-    if (noteForm() && edits > savedEdits) { event.preventDefault(); }
+    if (noteForm() && edits > savedEdits && !leaving) { event.preventDefault(); }
   });
 
   document.addEventListener("submit", function (event) {
