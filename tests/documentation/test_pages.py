@@ -450,3 +450,80 @@ def test_the_demo_practice_shows_documentation_to_each_role(runtime, browser):
     plan = owner.get(f"/clients/{ada}/plan").text
     assert "Improve sleep with a consistent wind-down routine" in plan
     assert f"/notes/{ada_note}" in plan
+
+
+def test_a_session_from_an_appointment_takes_its_clients_kind_and_times(runtime, fake, browser):
+    import datetime as dt
+
+    from hearth.db import utcnow
+    from hearth.documentation.models import ClinicalSession, SessionClient
+    from hearth.practice.models import Appointment, AppointmentClient
+
+    start = utcnow().replace(microsecond=0) - dt.timedelta(hours=3)
+    with runtime.db.transaction() as s:
+        appt = Appointment(
+            clinician_id=fake.clinicians["clin_a"],
+            start=start,
+            end=start + dt.timedelta(minutes=50),
+            session_kind="couples",
+            modality="video",
+            client_location="home",
+            client_state="VT",
+            status="completed",
+            participants=[
+                AppointmentClient(client_id=fake.clients["maria"]),
+                AppointmentClient(client_id=fake.clients["marco"]),
+            ],
+        )
+        s.add(appt)
+        s.flush()
+        appt_id = appt.id
+    b = browser("clin_a", fake)
+    page = b.get(f"/clients/{fake.clients['maria']}/sessions").text
+    assert f'value="{appt_id}"' in page and "couples · video" in page
+    r = b.form(f"/clients/{fake.clients['maria']}/sessions", {"appointment_id": appt_id})
+    assert r.status_code == 303
+    session_id = r.headers["location"].removeprefix("/sessions/")
+    with runtime.db.transaction() as s:
+        row = s.get(ClinicalSession, session_id)
+        assert (row.session_kind, row.modality, row.client_location) == ("couples", "video", "home")
+        assert row.started_at == start and row.appointment_id == appt_id
+        clients = set(
+            s.scalars(select(SessionClient.client_id).where(SessionClient.session_id == session_id))
+        )
+    assert clients == {fake.clients["maria"], fake.clients["marco"]}
+    other = b.form(f"/clients/{fake.clients['maria']}/sessions", {"appointment_id": "nope"})
+    assert other.status_code == 422 and "appointments" in other.text
+
+
+INTERPRETED = """Clin A Demo: Good morning. Thank you for coming, and thank you to the interpreter.
+Interpreter: She says good morning. She slept badly this week, about four hours a night.
+Maria: Gracias. Estoy cansada.
+Clin A Demo: Let's try a wind-down routine at ten each night this week.
+"""
+
+
+def test_signing_confirms_the_complexity_factors_the_transcript_suggests(runtime, fake, browser):
+    grant_ai(runtime, fake, "maria")
+    b = browser("clin_a", fake)
+    session_id = session_page(b, fake.clients["maria"])
+    upload(b, session_id, INTERPRETED)
+    page = b.get(f"/sessions/{session_id}").text
+    (transcript_id,) = re.findall(r'action="/transcripts/([^/]+)/roles"', page)
+    labels = re.findall(r'name="speaker_(\d+)" value="([^"]+)"', page)
+    roles = {"Clin A Demo": "clinician", "Interpreter": "other", "Maria": "client"}
+    fields = {}
+    for i, label in labels:
+        fields[f"speaker_{i}"] = label
+        fields[f"role_{i}"] = roles[label]
+    assert b.form(f"/transcripts/{transcript_id}/roles", fields).status_code == 303
+    note_id = draft_page(b, session_id)
+    page = b.get(f"/notes/{note_id}").text
+    assert 'id="factor-interpreter"' in page
+    post_editor(b, note_id, editor_fields(note_row(runtime, note_id), resolve=True), HX)
+    r = b.form(f"/notes/{note_id}/sign", {"password": PASSWORD, "factors": "interpreter"})
+    assert r.status_code == 303, r.text
+    facts = note_row(runtime, note_id).facts
+    (factor,) = facts["complexity"]
+    assert factor["factor"] == "interpreter" and factor["confirmed"] is True
+    assert factor["evidence"]

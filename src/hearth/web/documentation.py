@@ -160,9 +160,11 @@ def session_create(
         _client(db, principal, client_id)
         zone = practice_time_zone(db)
         if appointment_id:
-            row = docs.create_session(
-                db, principal, client_ids=[client_id], appointment_id=appointment_id
-            )
+            offered = _client_appointments(db, principal, client_id, utcnow())
+            if appointment_id not in {i.appointment.id for i in offered}:
+                raise Invalid("choose one of the client's appointments", where="appointment_id")
+            # every client of the appointment takes part (a couples session has two)
+            row = docs.create_session(db, principal, client_ids=[], appointment_id=appointment_id)
         else:
             started = _local_datetime(day, start, zone, "start") if day and start else None
             ended = _local_datetime(day, end, zone, "end") if day and end else None
