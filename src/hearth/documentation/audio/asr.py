@@ -9,6 +9,7 @@ says how a practice fetches a bigger model once).
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -125,8 +126,10 @@ def _load(path: str, device: str) -> Any:
     from faster_whisper import WhisperModel
 
     compute_type = "int8" if device == "cpu" else "int8_float16"
+    # CTranslate2 starts 4 threads by default: more than a 2-core machine has
+    threads = max(1, min(len(os.sched_getaffinity(0)), 4))
     try:
-        return WhisperModel(path, device=device, compute_type=compute_type)
+        return WhisperModel(path, device=device, compute_type=compute_type, cpu_threads=threads)
     except (RuntimeError, ValueError, OSError) as e:
         raise Unavailable(f"the speech model in {path} could not be loaded: {e}") from e
 
