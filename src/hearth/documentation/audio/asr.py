@@ -127,7 +127,8 @@ def _load(path: str, device: str) -> Any:
 
     compute_type = "int8" if device == "cpu" else "int8_float16"
     # CTranslate2 starts 4 threads by default: more than a 2-core machine has
-    threads = max(1, min(len(os.sched_getaffinity(0)), 4))
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = max(1, min(usable or 1, 4))
     try:
         return WhisperModel(path, device=device, compute_type=compute_type, cpu_threads=threads)
     except (RuntimeError, ValueError, OSError) as e:
