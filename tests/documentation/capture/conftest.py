@@ -48,8 +48,13 @@ class FakeEngine:
         size = audio.stat().st_size if isinstance(audio, Path) else len(audio)
         suffix = audio.suffix if isinstance(audio, Path) else None
         self.calls.append(
-            {"kind": kind, "size": size, "suffix": suffix, "speakers": speakers,
-             "voice": clinician_voice}
+            {
+                "kind": kind,
+                "size": size,
+                "suffix": suffix,
+                "speakers": speakers,
+                "voice": clinician_voice,
+            }
         )
         if self.fail_with is not None:
             raise self.fail_with
@@ -79,8 +84,12 @@ class FakeEngine:
         return [LiveLine(offset, end, f"words heard up to {end:.0f} seconds")]
 
     def enroll(self, audio):
-        profile = {"kind": "hearth-voice-profile", "encoder": "fake", "seconds": 30.0,
-                   "embedding": [0.5, 0.5, 0.5, 0.5]}
+        profile = {
+            "kind": "hearth-voice-profile",
+            "encoder": "fake",
+            "seconds": 30.0,
+            "embedding": [0.5, 0.5, 0.5, 0.5],
+        }
         return VoicePrint(profile, 30.0, "fake")
 
 
@@ -152,3 +161,32 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += dt.timedelta(**delta)
+
+
+# (container, codec, encoder sample rate) of each upload format the issue names
+FORMATS = {
+    ".wav": ("wav", "pcm_s16le", 16_000),
+    ".mp3": ("mp3", "libmp3lame", 16_000),
+    ".m4a": ("ipod", "aac", 16_000),
+    ".webm": ("webm", "libopus", 48_000),
+    ".ogg": ("ogg", "libopus", 48_000),
+}
+
+
+def encode_audio(path: Path, seconds: float = 2.0, samples: np.ndarray | None = None) -> Path:
+    """A synthetic tone (or 16 kHz float ``samples``) encoded in the format of ``path``'s suffix."""
+    import av
+
+    container, codec, rate = FORMATS[path.suffix]
+    if samples is None:
+        pcm = np.frombuffer(pcm_tone(seconds), dtype="<i2")
+    else:
+        pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+    with av.open(str(path), "w", format=container) as out:
+        stream = out.add_stream(codec, rate=rate, layout="mono")
+        for i in range(0, len(pcm), 4096):
+            frame = av.AudioFrame.from_ndarray(pcm[None, i : i + 4096], format="s16", layout="mono")
+            frame.sample_rate = wire.SAMPLE_RATE
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path

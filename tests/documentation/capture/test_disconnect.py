@@ -45,7 +45,9 @@ def live(runtime, world, engine, bound) -> Iterator[Live]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, log_level="warning", lifespan="off", ws="websockets-sansio")
+        uvicorn.Config(
+            app, log_config=None, log_level="warning", lifespan="off", ws="websockets-sansio"
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -90,7 +92,9 @@ class Page:
 
     async def connect(self):
         ws = await websockets.connect(
-            self.ws_url, origin=self.origin, additional_headers={"Cookie": f"hearth_session={self.cookie}"}
+            self.ws_url,
+            origin=self.origin,
+            additional_headers={"Cookie": f"hearth_session={self.cookie}"},
         )
         await ws.send(json.dumps({"type": "hello", "token": self.token}))
         ready = json.loads(await ws.recv())

@@ -35,7 +35,9 @@ def send(ws, seq: int, pcm: bytes) -> dict:
     return json.loads(ws.receive_text())
 
 
-def test_frames_are_acknowledged_stored_once_and_reassembled(runtime, world, browser, engine, bound):
+def test_frames_are_acknowledged_stored_once_and_reassembled(
+    runtime, world, browser, engine, bound
+):
     b = browser("clin_a", world.fp)
     rec = start(b, world)
     pcm = pcm_tone(3.0)
@@ -79,9 +81,12 @@ def test_stop_names_missing_frames_until_they_are_sent(runtime, world, browser, 
 def test_a_foreign_origin_is_refused(world, browser):
     b = browser("clin_a", world.fp)
     rec = start(b, world)
-    with pytest.raises(WebSocketDisconnect) as e:
-        with b.websocket_connect(rec["websocket"], headers={"origin": "http://evil.example"}):
-            pass
+    evil = {"origin": "http://evil.example"}
+    with (
+        pytest.raises(WebSocketDisconnect) as e,
+        b.websocket_connect(rec["websocket"], headers=evil),
+    ):
+        pass
     assert e.value.code == wire.CLOSE_POLICY
 
 
@@ -126,7 +131,9 @@ def test_revoking_recording_consent_closes_the_socket_with_a_reason(
         hello(ws, rec["token"])
         send(ws, 0, parts[0])
         with runtime.db.transaction() as s:
-            practice.revoke_consent(s, principal_of(s, world.clinician_user), world.client_id, "recording")
+            practice.revoke_consent(
+                s, principal_of(s, world.clinician_user), world.client_id, "recording"
+            )
         ws.send_bytes(wire.encode_frame(1, parts[1]))
         msg = json.loads(ws.receive_text())
         assert msg["type"] == "error"
