@@ -21,6 +21,7 @@ from hearth.db import utcnow
 from hearth.demo import data
 from hearth.demo.documentation import seed_notes
 from hearth.demo.wipe import DEMO_STEP_PREFIX, demo_client_ids, demo_user_ids, wipe
+from hearth.documentation.capture.demo import seed_recording
 from hearth.errors import Conflict, Forbidden, NotFound
 from hearth.practice import profile
 from hearth.practice import service as practice
@@ -81,6 +82,7 @@ class DemoContext:
     session: Session
     today: dt.date
     zone: ZoneInfo
+    runtime: Runtime | None = None  # where steps find settings (the media folder)
 
     def practice(self) -> Practice:
         """The demo practice."""
@@ -271,6 +273,7 @@ STEPS: list[tuple[str, Step]] = [
     ("consents", seed_consents),
     ("week", seed_week),
     ("notes", seed_notes),
+    ("recording", seed_recording),
 ]
 
 
@@ -295,7 +298,12 @@ def seed(
         if reset:
             wipe(session)
         _refuse_beside_a_real_practice(session)
-        ctx = DemoContext(session=session, today=today or dt.datetime.now(zone).date(), zone=zone)
+        ctx = DemoContext(
+            session=session,
+            today=today or dt.datetime.now(zone).date(),
+            zone=zone,
+            runtime=runtime,
+        )
         done = set(
             session.scalars(select(JobRecord.id).where(JobRecord.id.startswith(DEMO_STEP_PREFIX)))
         )

@@ -227,8 +227,7 @@ def _creator(db: Session, rec: Recording) -> Principal:
 def save(
     db: Session, store: AudioStore, recording_id: str, t: TranscriptValue, now: dt.datetime
 ) -> Saved:
-    """Store the transcript (source "asr"), clear the live text, queue the draft, and delete
-    the audio at once if a client revoked recording consent meanwhile."""
+    """Store the job's transcript once (JobRecord ``transcribe:<id>``) and queue the draft."""
     rec = db.get(Recording, recording_id, with_for_update=True)
     if rec is None:
         return Saved("discarded")
@@ -238,6 +237,17 @@ def save(
         return Saved("discarded")
     if not mark_done(db, transcribe_key(recording_id), TASK_NAME):
         return Saved("done")
+    saved = store_result(db, store, rec, t, now)
+    queue_draft(db, rec.session_id)
+    return saved
+
+
+def store_result(
+    db: Session, store: AudioStore, rec: Recording, t: TranscriptValue, now: dt.datetime
+) -> Saved:
+    """Store the transcript (source "asr") with its roles, clear the live text, take the
+    session's times from a live recording, and delete the audio at once if a client revoked
+    recording consent meanwhile."""
     session_row = db.get(ClinicalSession, rec.session_id)
     assert session_row is not None
     client_ids = docs.session_client_ids(db, session_row.id)
@@ -260,7 +270,6 @@ def save(
         session_row.ended_at = rec.stopped_at
         session_row.time_source = "recording"
     db.flush()
-    queue_draft(db, session_row.id)
     deleted = False
     if consent_revoked(db, session_row.id):
         from hearth.documentation.capture.service import delete_audio
