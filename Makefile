@@ -23,8 +23,9 @@ install: $(STAMP)
 run: install
 	$(BIN)/hearth run --seed-if-empty
 
+# Two workers (this project's machines have two cores); a test file stays on one worker.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check src tests bench
