@@ -340,7 +340,9 @@ _INTERJECTION = re.compile(
 def _only_answer_negation(before: str) -> bool:
     """ "Not really, I keep thinking about it": the "no" answers the question, not the clause."""
     m = _INTERJECTION.match(before)
-    return bool(m) and not compiled().negation_any.search(before[m.end() :])
+    if m is None:
+        return False
+    return not compiled().negation_any.search(before[m.end() :])
 
 
 _NEVER = re.compile(r"\b(?:never|not even|not ever|nobody has ever|no one has ever|none)\b")
