@@ -527,3 +527,18 @@ def test_signing_confirms_the_complexity_factors_the_transcript_suggests(runtime
     (factor,) = facts["complexity"]
     assert factor["factor"] == "interpreter" and factor["confirmed"] is True
     assert factor["evidence"]
+
+
+def test_a_draft_with_a_risk_alert_is_marked_on_the_dashboard(runtime, fake, browser):
+    grant_ai(runtime, fake, "maria")
+    b = browser("clin_a", fake)
+    session_id = session_page(b, fake.clients["maria"])
+    alerting = TRANSCRIPT.replace(
+        "No, never. I just feel on edge all the time.",
+        "Sometimes I think everyone would be better off without me.",
+    )
+    upload(b, session_id, alerting)
+    note_id = draft_page(b, session_id)
+    assert re.search(r"\d risk alerts?<", b.get("/").text)
+    page = b.get(f"/notes/{note_id}").text
+    assert "risk alert" in page and "is-alert" in page

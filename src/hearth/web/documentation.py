@@ -867,6 +867,7 @@ def dashboard_context(db: Session, principal: Principal) -> dict[str, Any]:
                 "client_name": client.display_name,
                 "unresolved": len(docs.unresolved(note.content)) if note.status == "draft" else 0,
                 "cosign": note.status != "draft",
+                "alerts": sum(1 for x in (note.risk or {}).get("signals", []) if x.get("alert")),
             }
         )
     metrics: list[dict[str, Any]] = []
