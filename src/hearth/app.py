@@ -76,8 +76,10 @@ def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
         audit_log,
         auth,
         clients,
+        clinical_records,
         dashboard,
         documentation,
+        notes,
         settings_pages,
         system,
     )
@@ -92,6 +94,8 @@ def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
         practice_api.router,
         security_api.router,
         documentation.router,
+        notes.router,
+        clinical_records.router,
         documentation_api.router,
     ):
         app.include_router(router)

@@ -14,7 +14,8 @@ from hearth.documentation.models import Note, Transcript
 from hearth.practice import service as practice
 from hearth.security import service as auth
 from hearth.security.models import User
-from hearth.web.documentation import content_from_form, plan_items_from_rows
+from hearth.web.clinical_records import plan_items_from_rows
+from hearth.web.notes import content_from_form
 from tests.documentation.test_api import (
     MALFORMED_VTT,
     OLIVE_TRANSCRIPT,

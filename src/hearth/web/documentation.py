@@ -1,9 +1,9 @@
-"""Session documentation pages: sessions, transcript import, speaker mapping, the note editor
-beside its transcript, signing, addenda, private notes and treatment plans.
+"""Session documentation pages: a client's sessions, the session page (transcript import,
+speaker mapping, drafting) and the dashboard's documentation panels.
 
 Every page calls ``documentation.service`` (never the tables) and audits the notes and
-transcripts it shows. The note editor autosaves with htmx; a stale version or a signed note
-answers 409 with a message the page shows, and the text stays on the page.
+transcripts it shows. The note editor is in ``web/notes.py``; private notes and treatment
+plans in ``web/clinical_records.py``; they share the helpers below.
 """
 
 from __future__ import annotations
@@ -21,29 +21,25 @@ from starlette.datastructures import FormData
 
 from hearth.db import utcnow
 from hearth.documentation import service as docs
-from hearth.documentation.api import goal_note_ids, note_cues, session_note_ids
+from hearth.documentation.api import session_note_ids
 from hearth.documentation.drafting.templates import builtin_templates
-from hearth.documentation.facts import COMPLEXITY_FACTORS
-from hearth.documentation.models import Note, Transcript
-from hearth.documentation.service import SignOptions
+from hearth.documentation.models import Note
 from hearth.errors import Conflict, ConsentRequired, Forbidden, Invalid
 from hearth.practice.agenda import AgendaRepository
 from hearth.practice.models import CLIENT_LOCATIONS, MODALITIES, SESSION_KINDS, Client
 from hearth.practice.profile import practice_time_zone
 from hearth.practice.repository import ClientRepository
 from hearth.security.permissions import Principal
-from hearth.security.users import clinician_names, staff_names
-from hearth.web.deps import CurrentUser, Db, Rt, audit
-from hearth.web.templating import is_htmx, render
+from hearth.security.users import clinician_names
+from hearth.web.deps import CurrentUser, Db, audit
+from hearth.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 TEMPLATES = ("soap", "dap", "birp", "girp", "intake", "discharge")
 DENSITIES = ("brief", "standard", "detailed")
 QUOTES = ("none", "some", "many")
-PLAN_KINDS = ("problem", "goal", "objective", "intervention")
 MAX_UPLOAD_BYTES = 5_000_000
-PLAN_ROWS = 8
 
 
 async def _form(request: Request) -> FormData:
@@ -54,11 +50,13 @@ async def _form(request: Request) -> FormData:
 PostedForm = Annotated[FormData, Depends(_form)]
 
 
-def _redirect(url: str) -> RedirectResponse:
+def see_other(url: str) -> RedirectResponse:
+    """A 303 redirect after a form post."""
     return RedirectResponse(url, status_code=303)
 
 
-def _client(db: Session, principal: Principal, client_id: str) -> Client:
+def clinical_client(db: Session, principal: Principal, client_id: str) -> Client:
+    """The client, if the principal may read their clinical records (else 404)."""
     return ClientRepository(db, principal).get_clinical(client_id)
 
 
@@ -91,7 +89,7 @@ def _client_appointments(
 
 
 def _sessions_context(db: Session, principal: Principal, client_id: str) -> dict[str, Any]:
-    client = _client(db, principal, client_id)
+    client = clinical_client(db, principal, client_id)
     sessions = docs.sessions_for_client(db, principal, client_id)
     notes = docs.notes_for_client(db, principal, client_id)
     latest = {s.id: docs.latest_transcript(db, s.id) for s in sessions}
@@ -157,7 +155,7 @@ def session_create(
 ) -> Response:
     """Open a session, from one of the client's appointments or with kind, place and times."""
     try:
-        _client(db, principal, client_id)
+        clinical_client(db, principal, client_id)
         zone = practice_time_zone(db)
         if appointment_id:
             offered = _client_appointments(db, principal, client_id, utcnow())
@@ -187,7 +185,7 @@ def session_create(
         )
         return render(request, "documentation/client_sessions.html", ctx, status_code=e.status)
     audit(request, "session.create", record_type="session", record_ids=[row.id])
-    return _redirect(f"/sessions/{row.id}")
+    return see_other(f"/sessions/{row.id}")
 
 
 # --- the session page: import, mapping, drafting ---------------------------------------------
@@ -328,7 +326,7 @@ def transcript_import(
             pasted=text,
         )
     audit(request, "transcript.import", record_type="transcript", record_ids=[row.id])
-    return _redirect(f"/sessions/{session_id}#{'draft' if row.roles_confirmed else 'speakers'}")
+    return see_other(f"/sessions/{session_id}#{'draft' if row.roles_confirmed else 'speakers'}")
 
 
 @router.post("/transcripts/{transcript_id}/roles", response_class=HTMLResponse)
@@ -362,7 +360,7 @@ def transcript_roles(
             request, db, principal, session_id, status_code=422, roles_error=e.message
         )
     audit(request, "transcript.roles", record_type="transcript", record_ids=[transcript_id])
-    return _redirect(f"/sessions/{session_id}#draft")
+    return see_other(f"/sessions/{session_id}#draft")
 
 
 def _draft_refused(request: Request, session_id: str) -> None:
@@ -404,450 +402,7 @@ def draft_note(
             request, db, principal, session_id, status_code=e.status, draft_error=e.message
         )
     audit(request, "note.draft", record_type="note", record_ids=[n.id for n in notes])
-    return _redirect(f"/notes/{notes[0].id}")
-
-
-# --- the note editor ------------------------------------------------------------------------
-
-
-def content_from_form(
-    items: Iterable[tuple[str, Any]], previous: Mapping[str, Any]
-) -> tuple[dict[str, Any], str]:
-    """The editor's fields as note content (every section kept) and the button pressed, if any.
-
-    Fields: ``statement`` = "section|id" in order, ``text:<id>``, ``accepted:<id>``,
-    ``confirmed:<id>`` (kept only while the text is unchanged) and ``op`` = "accept:<id>",
-    "confirm:<id>", "remove:<id>" or "accept_all".
-    """
-    order: list[tuple[str, str]] = []
-    texts: dict[str, str] = {}
-    accepted: set[str] = set()
-    confirmed: set[str] = set()
-    op = ""
-    for key, value in items:
-        value = value if isinstance(value, str) else ""
-        if key == "statement":
-            section, _, sid = value.partition("|")
-            order.append((section, sid))
-        elif key.startswith("text:"):
-            texts[key[5:]] = value
-        elif key.startswith("accepted:"):
-            accepted.add(key[9:])
-        elif key.startswith("confirmed:"):
-            confirmed.add(key[10:])
-        elif key == "op":
-            op = value
-    before = {st["id"]: st for s in previous.get("sections", []) for st in s.get("statements", [])}
-    sections: dict[str, list[dict[str, Any]]] = {s["key"]: [] for s in previous.get("sections", [])}
-    for section, sid in order:
-        if section not in sections:
-            raise Invalid(f"{section!r} is not a section of this note", where="statement")
-        text = texts.get(sid, "").strip()
-        old = before.get(sid)
-        unchanged = old is not None and str(old.get("text", "")).strip() == text
-        sections[section].append(
-            {
-                "id": sid,
-                "text": text,
-                "accepted": sid in accepted,
-                "confirmed": sid in confirmed and unchanged,
-            }
-        )
-    verb, _, target = op.partition(":")
-    for statements in sections.values():
-        for st in list(statements):
-            if verb == "accept_all" and before.get(st["id"], {}).get("source") == "engine":
-                st["accepted"] = True
-            if st["id"] != target:
-                continue
-            if verb == "accept":
-                st["accepted"] = True
-            elif verb == "confirm":
-                st["confirmed"] = True
-            elif verb == "remove":
-                statements.remove(st)
-    return {"sections": [{"key": k, "statements": v} for k, v in sections.items()]}, op
-
-
-def _evidence_labels(db: Session, principal: Principal, note: Note) -> dict[str, str]:
-    """Readable labels for record evidence (goal:ID → the goal's text, profile fields)."""
-    labels = {
-        "profile:preferred_name": "the client's preferred name",
-        "profile:pronouns": "the client's pronouns",
-    }
-    for item in docs.plan_items(db, principal, note.client_id):
-        labels[f"goal:{item.id}"] = f"treatment-plan {item.kind}: {item.text}"
-    return labels
-
-
-def _note_context(db: Session, principal: Principal, note: Note) -> dict[str, Any]:
-    client = _client(db, principal, note.client_id)
-    session_row = docs.get_session(db, principal, note.session_id)
-    transcript: Transcript | None = (
-        docs.get_transcript(db, principal, note.transcript_id) if note.transcript_id else None
-    )
-    utterances = docs.transcript_value(transcript).utterances if transcript else ()
-    names = staff_names(db)
-    cues = note_cues(db, principal, note)
-    signals = list((note.risk or {}).get("signals", []))
-    return {
-        "note": note,
-        "content": note.content,
-        "client": client,
-        "session_row": session_row,
-        "transcript": transcript,
-        "utterances": utterances,
-        "signals": signals,
-        "alerts": [s for s in signals if s.get("alert")],
-        "risk_assessed": bool((note.risk or {}).get("assessed")),
-        "unresolved": docs.unresolved(note.content) if note.status == "draft" else [],
-        "can_edit": note.status == "draft" and note.author_id == principal.clinician_id,
-        "can_cosign": (
-            note.status == "signed"
-            and note.cosign_required
-            and note.author_id in principal.supervisee_ids
-        ),
-        "can_addend": note.status != "draft" and principal.clinician_id is not None,
-        "addenda": docs.addenda(db, principal, note.id) if note.status != "draft" else [],
-        "names": names,
-        "author_name": clinician_names(db).get(note.author_id, ""),
-        "cues": [(f, cues[f]) for f in COMPLEXITY_FACTORS if f in cues],
-        "evidence_labels": _evidence_labels(db, principal, note),
-        "by_id": {st["id"]: st for s in note.content["sections"] for st in s["statements"]},
-        # One empty "add a statement" box per section; its id is fixed for this version, so
-        # text kept in the tab (after a lost sign-in) finds its box again on reload.
-        "new_ids": {
-            s["key"]: f"n{note.version}x{i}" for i, s in enumerate(note.content["sections"])
-        },
-        "tz": practice_time_zone(db),
-        "saved_at": None,
-    }
-
-
-def _audit_note_read(request: Request, note: Note) -> None:
-    audit(request, "note.read", record_type="note", record_ids=[note.id])
-    if note.transcript_id:
-        audit(request, "transcript.read", record_type="transcript", record_ids=[note.transcript_id])
-
-
-def _note_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
-    note_id: str,
-    *,
-    status_code: int = 200,
-    **extra: Any,
-) -> HTMLResponse:
-    note = docs.get_note(db, principal, note_id)
-    ctx = _note_context(db, principal, note)
-    ctx.update(extra)
-    _audit_note_read(request, note)
-    return render(request, "documentation/note.html", ctx, status_code=status_code)
-
-
-@router.get("/notes/{note_id}", response_class=HTMLResponse)
-def note_page(request: Request, db: Db, principal: CurrentUser, note_id: str) -> Response:
-    """The note beside its transcript: edit and sign a draft, or read a signed note."""
-    return _note_page(request, db, principal, note_id)
-
-
-def _status(request: Request, message: str, kind: str, status_code: int) -> HTMLResponse:
-    return render(
-        request,
-        "documentation/_save_status.html",
-        {"message": message, "kind": kind},
-        status_code=status_code,
-    )
-
-
-@router.post("/notes/{note_id}/autosave", response_class=HTMLResponse)
-def note_autosave(
-    request: Request, db: Db, principal: CurrentUser, note_id: str, form: PostedForm
-) -> Response:
-    """Save the editor (htmx autosave as the clinician types, or the Save button)."""
-    note = docs.get_note(db, principal, note_id)
-    try:
-        try:
-            version = int(str(form.get("version", "")))
-        except ValueError as e:
-            raise Invalid("the note's version is missing; reload the page", where="version") from e
-        content, op = content_from_form(form.multi_items(), note.content)
-        note = docs.autosave(db, principal, note_id, content=content, version=version)
-    except (Conflict, Invalid) as e:
-        db.rollback()
-        audit(request, "note.update", record_type="note", record_ids=[note_id], outcome="error")
-        stale = e.code in ("stale_version", "note_signed")
-        message = (
-            "Saved elsewhere — this note changed in another window since you opened it. "
-            "Reload to see the latest version; your text stays in this tab until then."
-            if e.code == "stale_version"
-            else e.message
-        )
-        if is_htmx(request):
-            return _status(request, message, "stale" if stale else "error", e.status)
-        return _note_page(request, db, principal, note_id, status_code=e.status, save_error=message)
-    audit(request, "note.update", record_type="note", record_ids=[note.id])
-    if not is_htmx(request):
-        return _redirect(f"/notes/{note.id}")
-    ctx = _note_context(db, principal, note)
-    ctx["saved_at"] = utcnow()
-    _audit_note_read(request, note)
-    if op:
-        return render(
-            request,
-            "documentation/_editor.html",
-            ctx,
-            headers={"HX-Retarget": "#note-editor", "HX-Reswap": "outerHTML"},
-        )
-    posted = [v.partition("|")[2] for v in form.getlist("statement") if isinstance(v, str)]
-    ctx["posted_ids"] = posted
-    return render(request, "documentation/_saved.html", ctx)
-
-
-@router.post("/notes/{note_id}/sign", response_class=HTMLResponse)
-def note_sign(
-    request: Request,
-    rt: Rt,
-    db: Db,
-    principal: CurrentUser,
-    note_id: str,
-    password: Annotated[str, Form()] = "",
-    factors: Annotated[list[str] | None, Form()] = None,
-) -> Response:
-    """Sign a draft with the password again, confirming the complexity factors chosen."""
-    try:
-        note = docs.sign_note(
-            db,
-            principal,
-            note_id,
-            password=password,
-            options=SignOptions(
-                late_entry_hours=rt.settings.late_entry_hours,
-                confirmed_factors=frozenset(f for f in factors or [] if f),
-            ),
-        )
-    except (Conflict, Invalid, Forbidden) as e:
-        db.rollback()
-        audit(request, "note.sign", record_type="note", record_ids=[note_id], outcome="denied")
-        return _note_page(
-            request, db, principal, note_id, status_code=e.status, sign_error=e.message
-        )
-    audit(request, "note.sign", record_type="note", record_ids=[note.id])
-    return _redirect(f"/notes/{note.id}")
-
-
-@router.post("/notes/{note_id}/cosign", response_class=HTMLResponse)
-def note_cosign(
-    request: Request,
-    db: Db,
-    principal: CurrentUser,
-    note_id: str,
-    password: Annotated[str, Form()] = "",
-) -> Response:
-    """The supervisor's co-signature (password again)."""
-    try:
-        note = docs.cosign_note(db, principal, note_id, password=password)
-    except (Conflict, Forbidden) as e:
-        db.rollback()
-        audit(request, "note.cosign", record_type="note", record_ids=[note_id], outcome="denied")
-        return _note_page(
-            request, db, principal, note_id, status_code=e.status, cosign_error=e.message
-        )
-    audit(request, "note.cosign", record_type="note", record_ids=[note.id])
-    return _redirect(f"/notes/{note.id}")
-
-
-@router.post("/notes/{note_id}/addenda", response_class=HTMLResponse)
-def note_addendum(
-    request: Request,
-    rt: Rt,
-    db: Db,
-    principal: CurrentUser,
-    note_id: str,
-    body: Annotated[str, Form()] = "",
-) -> Response:
-    """Add an addendum to a signed note."""
-    try:
-        docs.add_addendum(
-            db, principal, note_id, body=body, late_entry_hours=rt.settings.late_entry_hours
-        )
-    except (Conflict, Invalid, Forbidden) as e:
-        db.rollback()
-        audit(request, "note.addendum", record_type="note", record_ids=[note_id], outcome="error")
-        return _note_page(
-            request,
-            db,
-            principal,
-            note_id,
-            status_code=e.status,
-            addendum_error=e.message,
-            addendum_text=body,
-        )
-    audit(request, "note.addendum", record_type="note", record_ids=[note_id])
-    return _redirect(f"/notes/{note_id}#addenda")
-
-
-# --- private psychotherapy notes ------------------------------------------------------------
-
-
-def _private_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
-    client_id: str,
-    *,
-    status_code: int = 200,
-    **extra: Any,
-) -> HTMLResponse:
-    client = _client(db, principal, client_id)
-    rows = docs.private_notes(db, principal, client_id)
-    audit(request, "private_note.read", record_type="private_note", record_ids=[r.id for r in rows])
-    ctx = {
-        "client": client,
-        "rows": rows,
-        "tz": practice_time_zone(db),
-        "can_write": principal.clinician_id is not None,
-        **extra,
-    }
-    return render(request, "documentation/private_notes.html", ctx, status_code=status_code)
-
-
-@router.get("/clients/{client_id}/private-notes", response_class=HTMLResponse)
-def private_notes_page(
-    request: Request, db: Db, principal: CurrentUser, client_id: str
-) -> Response:
-    """The signed-in clinician's own private psychotherapy notes about the client."""
-    return _private_page(request, db, principal, client_id)
-
-
-@router.post("/clients/{client_id}/private-notes", response_class=HTMLResponse)
-def private_note_add(
-    request: Request,
-    db: Db,
-    principal: CurrentUser,
-    client_id: str,
-    body: Annotated[str, Form()] = "",
-) -> Response:
-    """Write a private psychotherapy note (author only, never processed or exported)."""
-    try:
-        row = docs.write_private_note(db, principal, client_id, body)
-    except (Invalid, Forbidden) as e:
-        db.rollback()
-        return _private_page(
-            request, db, principal, client_id, status_code=e.status, error=e.message, text=body
-        )
-    audit(request, "private_note.create", record_type="private_note", record_ids=[row.id])
-    return _redirect(f"/clients/{client_id}/private-notes")
-
-
-# --- treatment plans ------------------------------------------------------------------------
-
-
-def plan_items_from_rows(rows: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
-    """Outline rows (kind, text, target date) as plan items with parents.
-
-    A goal belongs to the problem above it; objectives and interventions to the goal above
-    them (or the problem when no goal came first). Blank rows are skipped.
-    """
-    items: list[dict[str, Any]] = []
-    last: dict[str, str] = {}
-    for n, (kind, text, target) in enumerate(rows, start=1):
-        if not text.strip():
-            continue
-        if kind not in PLAN_KINDS:
-            raise Invalid(f"row {n}: choose problem, goal, objective or intervention", where="kind")
-        ref = f"r{n}"
-        item: dict[str, Any] = {"ref": ref, "kind": kind, "text": text.strip()}
-        parent = (
-            last.get("problem")
-            if kind == "goal"
-            else (last.get("goal") or last.get("problem"))
-            if kind in ("objective", "intervention")
-            else None
-        )
-        if parent:
-            item["parent"] = parent
-        if target:
-            try:
-                item["target_date"] = dt.date.fromisoformat(target)
-            except ValueError as e:
-                raise Invalid(f"row {n}: the target date is not a date", where="target") from e
-        if kind == "problem":
-            last = {"problem": ref}
-        elif kind == "goal":
-            last["goal"] = ref
-        items.append(item)
-    return items
-
-
-def _plan_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
-    client_id: str,
-    *,
-    status_code: int = 200,
-    **extra: Any,
-) -> HTMLResponse:
-    client = _client(db, principal, client_id)
-    items = docs.plan_items(db, principal, client_id)
-    touched = goal_note_ids(db, principal, client_id)
-    notes = {n.id: n for n in docs.notes_for_client(db, principal, client_id)}
-    children: dict[str | None, list[Any]] = {}
-    for item in items:
-        children.setdefault(item.parent_id, []).append(item)
-    audit(request, "plan.read", record_type="client", record_ids=[client_id])
-    ctx = {
-        "client": client,
-        "roots": children.get(None, []),
-        "children": children,
-        "touched": touched,
-        "notes": notes,
-        "kinds": PLAN_KINDS,
-        "rows": PLAN_ROWS,
-        "tz": practice_time_zone(db),
-        "can_write": principal.clinician_id is not None,
-        **extra,
-    }
-    return render(request, "documentation/plan.html", ctx, status_code=status_code)
-
-
-@router.get("/clients/{client_id}/plan", response_class=HTMLResponse)
-def plan_page(request: Request, db: Db, principal: CurrentUser, client_id: str) -> Response:
-    """The treatment plan: problems → goals → objectives → interventions, and notes per goal."""
-    return _plan_page(request, db, principal, client_id)
-
-
-@router.post("/clients/{client_id}/plan", response_class=HTMLResponse)
-def plan_create(
-    request: Request, db: Db, principal: CurrentUser, client_id: str, form: PostedForm
-) -> Response:
-    """Write a treatment plan from the outline rows."""
-    rows = [
-        (
-            str(form.get(f"kind_{i}", "")),
-            str(form.get(f"text_{i}", "")),
-            str(form.get(f"target_{i}", "")),
-        )
-        for i in range(1, 51)
-        if f"kind_{i}" in form
-    ]
-    review = str(form.get("review_date", ""))
-    try:
-        items = plan_items_from_rows(rows)
-        try:
-            review_date = dt.date.fromisoformat(review) if review else None
-        except ValueError as e:
-            raise Invalid("the review date is not a date", where="review_date") from e
-        docs.create_plan(db, principal, client_id, items, review_date=review_date)
-    except (Invalid, Forbidden) as e:
-        db.rollback()
-        return _plan_page(
-            request, db, principal, client_id, status_code=e.status, error=e.message, posted=rows
-        )
-    audit(request, "plan.create", record_type="client", record_ids=[client_id])
-    return _redirect(f"/clients/{client_id}/plan")
+    return see_other(f"/notes/{notes[0].id}")
 
 
 # --- the dashboard's documentation panels ---------------------------------------------------
