@@ -23,7 +23,8 @@ def test_the_session_page_loads_the_recording_panel(world, browser):
     assert "/static/capture/recorder.js" in page.text
     panel = b.get(f"/sessions/{world.session_id}/recording")
     assert panel.status_code == 200
-    assert re.search(r'data-action="record"\s*>Record<', panel.text)
+    assert 'data-allowed="true"' in panel.text  # the script enables Record once it is bound
+    assert re.search(r'data-action="record" disabled\s*>Record<', panel.text)
     assert 'data-start-url="/api/v1/sessions/' in panel.text
     assert "enroll your voice" in panel.text
 
@@ -35,7 +36,8 @@ def test_without_consent_record_is_disabled_and_says_why(runtime, world, browser
         )
     b = browser("clin_a", world.fp)
     panel = b.get(f"/sessions/{world.session_id}/recording").text
-    assert re.search(r'data-action="record"\s+disabled aria-describedby="rec-why"', panel)
+    assert 'data-allowed="false"' in panel
+    assert re.search(r'data-action="record" disabled\s+aria-describedby="rec-why"', panel)
     assert "Recording needs recording consent from every client; missing: " in panel
     assert f"/clients/{world.client_id}/recording-consent?return_to=/sessions/" in panel
     r = b.api("POST", f"/api/v1/sessions/{world.session_id}/recordings")

@@ -179,7 +179,7 @@ def recording_status(
     view = recording_view(db, rt, rec)
     audit(request, "recording.read", record_type="recording", record_ids=[rec.id])
     headers = {}
-    if was and was != view.state_key and not view.active and not was.startswith(LIVE_STATUSES):
+    if was and was != view.state_key and not view.active:
         headers["HX-Refresh"] = "true"  # the transcript and draft are in: show the whole page
     return render(
         request,

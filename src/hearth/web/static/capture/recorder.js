@@ -99,12 +99,13 @@
     this.token = root.dataset.token || "";
     this.wsPath = root.dataset.websocket || "";
     this.nextSeq = 0;
-    this.samples = Math.round(parseFloat(root.dataset.elapsed || "0") * RATE);
+    this.samples = Math.round(parseFloat(root.dataset.elapsedSeconds || "0") * RATE);
     this.state = this.rid ? "paused" : "idle";
     this.ws = null;
     this.connected = false;
     this.backoff = 1000;
     this.stopRequested = false;
+    this.starting = false;
     this.chain = Promise.resolve();
     this.ctx = null;
     this.node = null;
@@ -140,6 +141,8 @@
     if (b.record) {
       b.record.hidden = live || this.state === "paused" && Boolean(this.node) || this.state === "stopping";
       b.record.textContent = this.rid ? "Resume recording" : "Record";
+      // Enabled only once this script is bound, and only when consent allows recording.
+      b.record.disabled = this.root.dataset.allowed !== "true" || this.starting;
     }
     if (b.pause) { b.pause.hidden = !live; }
     if (b.resume) { b.resume.hidden = !(this.state === "paused" && this.node); }
@@ -153,7 +156,8 @@
       this.say("This browser cannot record here (it needs a secure connection and a modern browser).", true);
       return;
     }
-    if (this.buttons.record) { this.buttons.record.disabled = true; }
+    this.starting = true;
+    this.show();
     navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1 } })
       .then(function (stream) {
         self.stream = stream;
@@ -170,7 +174,7 @@
         self.stopAudio();
         self.say("Recording did not start: " + (err && err.message ? err.message : err), true);
       })
-      .then(function () { if (self.buttons.record) { self.buttons.record.disabled = false; } });
+      .then(function () { self.starting = false; self.show(); });
   };
 
   Recorder.prototype.start = function () {
