@@ -64,6 +64,34 @@
     return tx("readwrite", function (s) { s.delete(idbRange(rid)); });
   }
 
+  /* Frames of recordings that are over (stopped elsewhere, finished without the browser)
+     are not audio anyone will send again: remove them from this browser. Recordings this
+     user cannot see are left alone (another clinician on a shared computer). */
+  function sweepStale(keep) {
+    var rids = { value: {} };
+    return tx("readonly", function (s) {
+      var req = s.openKeyCursor();
+      req.onsuccess = function () {
+        var cursor = req.result;
+        if (cursor) { rids.value[cursor.key[0]] = true; cursor.continue(); }
+      };
+      return rids;
+    }).then(function (found) {
+      Object.keys(found || {}).forEach(function (rid) {
+        if (rid === keep) { return; }
+        fetch("/api/v1/recordings/" + encodeURIComponent(rid), {
+          credentials: "same-origin",
+          headers: { "Accept": "application/json" },
+        }).then(function (response) {
+          if (!response.ok) { return null; }
+          return response.json();
+        }).then(function (body) {
+          if (body && body.status !== "recording" && body.status !== "paused") { idbClear(rid); }
+        }).catch(function () {});
+      });
+    }).catch(function () {});
+  }
+
   /* --- the wire format (frames.py) --- */
 
   function encodeFrame(seq, pcm) {
@@ -430,6 +458,7 @@
       if (!root.hearthRecorder) {
         root.hearthRecorder = new Recorder(root);
         root.hearthRecorder.show();
+        sweepStale(root.hearthRecorder.rid);
       }
     });
   }
