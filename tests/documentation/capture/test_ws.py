@@ -150,3 +150,28 @@ def test_revoking_recording_consent_closes_the_socket_with_a_reason(
         assert row.audio_deleted_at is not None and row.deletion_reason == "consent_revoked"
     assert not AudioStore(runtime.settings.effective_media_dir).folder(rec["id"]).exists()
     assert audit_rows(runtime, action="recording.audio_delete")
+
+
+def test_signing_out_ends_the_socket(world, browser, engine, bound, monkeypatch):
+    from hearth.documentation.capture import ws as socket_module
+
+    monkeypatch.setattr(socket_module, "AUTH_CHECK_SECONDS", 0.0)
+    b = browser("clin_a", world.fp)
+    rec = start(b, world)
+    parts = frames_of(pcm_tone(1.0))
+    with b.websocket_connect(rec["websocket"], headers=ORIGIN) as ws:
+        hello(ws, rec["token"])
+        assert send(ws, 0, parts[0])["type"] == "ack"
+        assert b.form("/logout").status_code == 303
+        ws.send_bytes(wire.encode_frame(1, parts[1]))
+        messages = [json.loads(ws.receive_text())]
+        if messages[0]["type"] == "ack":  # the frame raced the check: the next turn closes
+            messages.append(json.loads(ws.receive_text()))
+        assert messages[-1] == {
+            "type": "error",
+            "code": wire.CLOSE_UNAUTHENTICATED,
+            "message": "You were signed out; sign in again to go on recording.",
+        }
+        with pytest.raises(WebSocketDisconnect) as e:
+            ws.receive_text()
+    assert e.value.code == wire.CLOSE_UNAUTHENTICATED

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -52,7 +53,9 @@ IDLE_CHECK_SECONDS = 2.0
 TOUCH_EVERY = dt.timedelta(seconds=30)
 Clock = Callable[[], dt.datetime]
 
+AUTH_CHECK_SECONDS = 30.0
 REASONS = {
+    "signed_out": "You were signed out; sign in again to go on recording.",
     "consent_revoked": "Recording consent was revoked; the recording stopped.",
     "finished": "This recording is finished.",
     "superseded": "The recording continued in another window.",
@@ -180,6 +183,14 @@ def _store(rt: Runtime, recording_id: str, frame: wire.Frame, now: dt.datetime) 
         return None
 
 
+def _signed_in(rt: Runtime, cookie: str | None) -> bool:
+    """True while the sign-in session behind the socket is still live (logout ends it)."""
+    if not cookie:
+        return False
+    with rt.db.transaction() as db:
+        return auth.load_session(db, rt.settings, cookie) is not None
+
+
 def _pause(rt: Runtime, recording_id: str, paused: bool, now: dt.datetime) -> str:
     with rt.db.transaction() as db:
         return service.set_paused(db, recording_id, paused=paused, now=now).status
@@ -305,7 +316,14 @@ async def _serve(
     websocket: WebSocket, rt: Runtime, clock: Clock, recording_id: str, principal: Principal
 ) -> None:
     last_touch = clock()
+    cookie = websocket.cookies.get(SESSION_COOKIE)
+    checked = time.monotonic()
     while True:
+        if time.monotonic() - checked >= AUTH_CHECK_SECONDS:
+            checked = time.monotonic()
+            if not await run_in_threadpool(_signed_in, rt, cookie):
+                await _close(websocket, wire.CLOSE_UNAUTHENTICATED, REASONS["signed_out"])
+                return
         try:
             msg = await asyncio.wait_for(websocket.receive(), IDLE_CHECK_SECONDS)
         except TimeoutError:
