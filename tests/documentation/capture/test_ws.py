@@ -175,3 +175,17 @@ def test_signing_out_ends_the_socket(world, browser, engine, bound, monkeypatch)
         with pytest.raises(WebSocketDisconnect) as e:
             ws.receive_text()
     assert e.value.code == wire.CLOSE_UNAUTHENTICATED
+
+
+def test_stopping_before_any_audio_leaves_nothing_to_keep(runtime, world, browser, engine, bound):
+    b = browser("clin_a", world.fp)
+    rec = start(b, world)
+    with b.websocket_connect(rec["websocket"], headers=ORIGIN) as ws:
+        hello(ws, rec["token"])
+        ws.send_text(json.dumps({"type": "stop", "frames": 0}))
+        assert json.loads(ws.receive_text()) == {"type": "stopped"}
+    with runtime.db.transaction() as s:
+        row = s.get(Recording, rec["id"])
+        assert (row.status, row.error) == ("failed", "No audio was received.")
+        assert row.deletion_reason == "nothing_recorded"
+    assert engine.calls == []

@@ -38,6 +38,7 @@ DELETION_REASONS = (
     "consent_revoked",
     "erased_on_request",
     "orphaned",
+    "nothing_recorded",
 )
 
 

@@ -62,6 +62,7 @@ DELETION_WORDS = {
     "consent_revoked": "recording consent was revoked",
     "erased_on_request": "the client asked that the recording be erased",
     "orphaned": "its session was removed",
+    "nothing_recorded": "no audio arrived",
 }
 
 

@@ -360,9 +360,11 @@ def finish_live(
     db.flush()
     if rec.frames_received:
         tasks.queue_transcription(db, rec.id)
-    else:
+    else:  # nothing to transcribe, keep or remind anyone about
         rec.status = "failed"
         rec.error = "No audio was received."
+        rec.audio_deleted_at = now
+        rec.deletion_reason = "nothing_recorded"  # no frame was stored, so no file exists
 
 
 def stop_by_request(
