@@ -203,3 +203,62 @@ def test_malformed_lexicon_names_the_file(tmp_path):
     bad.write_text(json.dumps(doc))
     with pytest.raises(lexicon.LexiconError, match="unknown risk type"):
         lexicon.risk_lexicon.__wrapped__(bad)
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "rtype", "status"),
+    [
+        # euphemisms for suicidal ideation
+        (None, "honestly i just want to unalive myself", "suicidal_ideation", "present"),
+        (None, "I pray the Lord takes me soon.", "suicidal_ideation", "present"),
+        # self-harm method families
+        (None, "I bite my wrists until they bleed.", "self_harm", "present"),
+        (None, "My nephew carves shapes into his legs.", "self_harm", "other_person"),
+        # harm to others: violent imagery and weapons carried for someone
+        (None, "I keep imagining smothering my landlord.", "harm_to_others", "present"),
+        # psychosis: thought insertion and persecution
+        (None, "My thoughts aren't mine, someone is putting them in.", "psychosis", "present"),
+        # substance: mixing sedatives with alcohol
+        (None, "I take my diazepam with gin most nights.", "substance_risk", "present"),
+        # time markers in a following sentence
+        (
+            None,
+            "I cut my legs all through sixth form. That stopped years ago.",
+            "self_harm",
+            "historical",
+        ),
+        # conditionals with a progressive future, "the minute …"
+        (None, "If she leaves me I'm jumping off the bridge.", "suicidal_ideation", "hypothetical"),
+        # utterance-level hedges
+        (None, "I want to cut again, I honestly don't know.", "self_harm", "uncertain"),
+        # reported speech: someone else's words
+        (
+            None,
+            "My cousin said, I'm going to end it all this weekend.",
+            "suicidal_ideation",
+            "other_person",
+        ),
+        # questions about someone else give the answer its experiencer
+        ("Is your stepson still cutting?", "Most weekends, yes.", "self_harm", "other_person"),
+        # how-long-ago questions answered with a duration
+        ("When did you last hurt yourself?", "Must be six years.", "self_harm", "historical"),
+        # hedged short answers
+        ("Do you still want to die?", "Part of me does.", "suicidal_ideation", "uncertain"),
+    ],
+)
+def test_general_rule_families(question, text, rtype, status):
+    found = {(s.type, s.status) for s in risks(two_lines(text, question))}
+    assert (rtype, status) in found, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd rather die than sing at the wedding.",
+        "We should end things on a high note today.",
+        "I need to hang the curtains this weekend.",
+        "This deadline is killing me.",
+    ],
+)
+def test_figurative_no_risk(text):
+    assert risks(two_lines(text)) == []

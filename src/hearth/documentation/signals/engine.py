@@ -288,12 +288,34 @@ def _subject_is_other(before: str) -> bool:
     return last_other > last_self
 
 
+_REPORTED = re.compile(
+    r"\b(?:said|says|say|told (?:me|us|the \w+|my \w+)|keeps? (?:saying|posting|texting)|"
+    r"texted|messaged|posted|wrote|admitted|confided|swore|swears|screamed|shouted|"
+    r"threatened|rang me|called me)\b(?! (?:to )?(?:you|that you))"
+)
+
+
+def _reported_other(before: str) -> bool:
+    """ "My flatmate said, word for word, I'm going to end it all": someone else's words."""
+    for m in reversed(list(_REPORTED.finditer(before))):
+        frame = before[: m.start()]
+        if re.search(r"\b(?:i|we)\s*(?:\w+ )?$", frame):
+            return False
+        tail = before[m.end() :]
+        if re.search(r"\b(?:but|and) i\b|[.;]", tail):
+            return False
+        return _subject_is_other(frame)
+    return False
+
+
 def _experiencer(h: _Hit, low: str) -> str:
     """'client' or 'other': who the risk is about."""
     c = compiled()
     match = low[h.start : h.end]
     words = set(re.findall(r"[a-z']+", match))
     before = low[h.sentence[0] : h.start]
+    if h.type != "abuse_neglect" and _reported_other(before):
+        return "other"
     if h.who:
         if h.who in ("myself", "my", "me", "i", "yourself", "your"):
             return "client"
@@ -345,14 +367,24 @@ def _only_answer_negation(before: str) -> bool:
     return not compiled().negation_any.search(before[m.end() :])
 
 
+_NEG_HEDGE = re.compile(
+    r"\b(?:probably not|i don'?t think so|i can'?t be (?:sure|certain)|i doubt it|i hope not)\b"
+)
 _NEVER = re.compile(r"\b(?:never|not even|not ever|nobody has ever|no one has ever|none)\b")
 _FUTURE = re.compile(
     r"(?:'ll|'d)\b|\b(?:will|won'?t|would|wouldn'?t|might|may|could|going to|gonna|shall|"
-    r"'m going to)\b"
+    r"'m going to|is the day|that'?s it|there'?s nothing|nothing (?:left|keeping))\b|"
+    r"\b(?:i'?m|im|i am) (?:\w+ )?\w+ing\b"
+)
+# "if I'm honest", "as if", "even if": an "if" that sets no condition
+_PSEUDO_IF = re.compile(
+    r"\b(?:if i'?m (?:being )?honest|if i'?m being real|as if|even if|if anything|"
+    r"if that makes sense|if you (?:know what i mean|like|ask me|must know)|what if i told you)\b"
 )
 _NEXT_TIME = re.compile(
-    r"^\W*(?:next time|the next time|when (?:i|i'm|he|she|they|someone|my)\b|"
-    r"once (?:i|he|she|they|my)\b|the day)"
+    r"^\W*(?:\w+,? )?(?:next time|the next time|when (?:i|i'm|he|she|they|someone|my|the|it)\b|"
+    r"once (?:i|i'm|he|she|they|my|the|it)\b|the day|the minute|the moment|as soon as|"
+    r"were (?:i|he|she|they) to|suppose|supposing|say (?:i|he|she|they|my|the))"
 )
 _CONDITIONAL_OPENING = re.compile(r"^\W*(?:\w+,? )?(?:if|unless|once|should)\b")
 
@@ -368,10 +400,10 @@ def _risk_status(h: _Hit, low: str) -> tuple[str | None, list[str]]:
         status: str | None = "other_person"
         reasons = ["someone other than the client is the experiencer"]
         return (status if h.mode == "risk" or h.negated is False else None), reasons
-    sentence = low[h.sentence[0] : h.sentence[1]]
+    sentence = _PSEUDO_IF.sub(" ", low[h.sentence[0] : h.sentence[1]])
     sent_before = low[h.sentence[0] : h.start]
     sent_after = low[h.end : h.sentence[1]]
-    context = sent_before + " " + sent_after
+    context = _PSEUDO_IF.sub(" ", sent_before + " " + sent_after)
     before, after = _clause(low, h.sentence, h.start, h.end)
     negated = h.negated or bool(c.following_neg.search(after))
     if h.negated and _only_answer_negation(sent_before):
@@ -407,7 +439,7 @@ def _modifier_status(
     after: str,
 ) -> tuple[str, list[str]]:
     c = compiled()
-    sentence_text = low[h.sentence[0] : h.sentence[1]]
+    sentence_text = _PSEUDO_IF.sub(" ", low[h.sentence[0] : h.sentence[1]])
     opening = (
         _CONDITIONAL_OPENING.search(sentence_text) or _NEXT_TIME.search(sentence_text)
     ) and _FUTURE.search(sentence_text)
@@ -418,7 +450,7 @@ def _modifier_status(
             return "denied", ["denied by the client ('never')"]
         if _PAST_STOP.search(context) or c.historical.search(context):
             return "historical", ["negated now, with a marker that it happened before"]
-        if hedged and not embedded:
+        if (hedged and not embedded) or _NEG_HEDGE.search(low):
             return "uncertain", ["negated but hedged"]
         if embedded:
             return "uncertain", ["an embedded question ('not sure if', 'don't know whether')"]
@@ -431,15 +463,53 @@ def _modifier_status(
         return "hypothetical", ["a condition ('if …') governs it"]
     if hedged:
         return "uncertain", ["hedged ('maybe', 'not sure', 'part of me')"]
+    if _retrospective_after(low, h.sentence):
+        return "historical", ["the next sentence places it in the past"]
+    if _UTTERANCE_HEDGE.search(low):
+        return "uncertain", ["the client says elsewhere in the utterance that they are unsure"]
     return "present", ["stated about the client, now"]
 
 
+# a standalone hedge anywhere in the utterance ("…, I don't know.", "I can't tell.")
+_UTTERANCE_HEDGE = re.compile(
+    r"\b(?:i (?:\w+ )?(?:don'?t|do not) (?:\w+ )?know(?! why| how to| what to do)|"
+    r"(?:i'?m|i am) (?:\w+ )?not (?:\w+ )?sure|"
+    r"can'?t (?:\w+ )?(?:tell|say)(?! (?:anyone|anybody|my|him|her|them))|"
+    r"hard to say|no idea|back and forth|idk|dunno|part of me|two minds|"
+    r"i can'?t be (?:sure|certain))\b"
+)
+
+
+_RETRO = re.compile(
+    r"^\W*(?:(?:and|but|so|well|honestly),? )?(?:that|it|this|all that|i|those|the \w+)\b"
+)
+
+
+def _retrospective_after(low: str, sent: tuple[int, int]) -> bool:
+    """ "I cut my arms all through school. I stopped when I left home.": a following sentence
+    that looks back on it (a past marker or a stop, nothing recent) makes it history."""
+    c = compiled()
+    if c.recent.search(low[sent[0] : sent[1]]):
+        return False
+    nxt = low[sent[1] : sent[1] + 160]
+    nxt = re.split(r"(?<=[.!?])\s", nxt.lstrip(), maxsplit=1)[0]
+    if not nxt.strip() or not _RETRO.search(nxt) or c.recent.search(nxt):
+        return False
+    return bool(c.historical.search(nxt) or _PAST_STOP.search(nxt))
+
+
+_NUMW = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+    r"forty|\d+)"
+)
 _ANSWER_NEG = re.compile(
     r"^\W*(?:(?:god|oh|um|uh|well|honestly|gosh|hmm),? )?"
     r"(?:no|not for me|nothing|nope|nah|never|not (?:at all|really|really no|ever|that i know)|"
     r"none|no way|"
     r"i (?:haven'?t|have not|don'?t|do not|wouldn'?t|would not|won'?t|never|didn'?t|am not|'m not)|"
-    r"i'm not|definitely not|absolutely not|of course not|not this week)\b"
+    r"i'm not|definitely not|absolutely not|of course not|not this week|not me|no one|nobody|"
+    r"not even|not once|not a chance|(?:ha|haha|god|hell),? no|it'?s never|that'?s not me|"
+    r"i'?ve never|never (?:once|touched|ever))\b"
 )
 _ANSWER_POS = re.compile(
     r"^\W*(?:(?:honestly|well|um|uh|oh|god),? )?"
@@ -448,10 +518,35 @@ _ANSWER_POS = re.compile(
     r"all (?:the time|day|night)|constantly|lately|i've been|i have been|uh-?huh|mm-?hmm|"
     r"a few times|once or twice|twice|three times|several times|more than|loads|pretty much|"
     r"this (?:morning|week|weekend)|last night|yesterday|today|still|daily|worse|more|"
-    r"i know|definitely|absolutely)\b"
+    r"i know|definitely|absolutely|completely|totally|of course|very|both|double|"
+    r"(?:they|it|he|she) (?:would|does|do|did|is|are)|just the usual|same as always|"
+    r"every (?:\w+ ){0,2}(?:days?|nights?|weeks?|mornings?|weekends?|evenings?)|"
+    r"(?:nightly|hourly|weekly)|most (?:days|nights|weekends|mornings|evenings)|"
+    r"(?:once|twice|\w+ times) a (?:day|week|night)|" + _NUMW + r"(?=\W*$|\.|,))\b"
+)
+_WHEN_QUESTION = re.compile(
+    r"\b(?:how long ago|when did you last|when was (?:the|your) (?:last|first)|"
+    r"how long (?:has it been|since|have you been (?:sober|clean|off))|when was that|"
+    r"when did (?:that|it|this) (?:stop|end))\b"
+)
+_DURATION = re.compile(
+    r"\b(?:" + _NUMW + r"|a few|several|many|couple of|a couple of)(?:-\w+)? (?:years?|decades?)\b|"
+    r"\b(?:years|ages|long ago|a long time|since (?:19|20)\d\d|since i was|decades)\b|"
+    r"^\W*(?:since )?(?:19|20)\d\d\b"
+)
+_RECENT_ANSWER = re.compile(
+    r"\b(?:days?|weeks?|yesterday|last night|this (?:week|morning)|today)\b"
+)
+_WH_QUESTION = re.compile(
+    r"^\W*(?:and |so )?(?:what|where|how (?:much|many|often|strong|bad)|which|who)\b(?! if\b)"
 )
 _ANSWER_HEDGE = re.compile(
-    r"(?:\b(?:maybe|perhaps|not sure|don'?t (?:really |honestly )?know|hard to (?:say|tell)|"
+    r"(?:\b(?:part of me|back and forth|straight answer|two minds|i might,? i might not|"
+    r"haven'?t decided|is that what you|what you'?d call|i wish i could|can'?t say i wouldn'?t|"
+    r"i (?:\w+ )?(?:don'?t|do not) (?:\w+ )?know|(?:i'?m|i am) (?:\w+ )?not (?:\w+ )?sure|"
+    r"can'?t (?:\w+ )?(?:say|tell|be (?:sure|certain))|i don'?t think so\?|probably not|"
+    r"kind of|sort of|idk|dunno)\b|"
+    r"\b(?:maybe|perhaps|not sure|don'?t (?:really |honestly )?know|hard to (?:say|tell)|"
     r"i guess|"
     r"could be|can'?t promise|not certain|unsure|i can'?t (?:really )?(?:say|tell)|possibly|"
     r"can'?t (?:really )?tell|can'?t say for sure|who knows|no idea|lost count|it'?s complicated|"
@@ -464,7 +559,8 @@ _ANSWER_PERSON = re.compile(
     r"nephew|niece|stepdad|stepmum|stepmom|stepfather|stepmother|ex|neighbou?r|oldest|youngest)\b"
 )
 _HYPOTHETICAL_QUESTION = re.compile(
-    r"\b(?:what would|what do you think would|how would|what if|and if|"
+    r"\b(?:what would|what do you think would|how would|what if|and if|what happens if|"
+    r"what will you do|what are you going to do|what'?s your plan|what'?s the plan|suppose|"
     r"if (?:you|he|she|they|the|it)|"
     r"would you|what'?s your plan if|how do you think you'?d|what might)\b"
 )
@@ -472,6 +568,41 @@ _ABOUT_CLIENT_VICTIM = re.compile(
     r"\b(?:hurt|hurting|hit|hitting|forced|touch\w*|threaten\w*|control\w*|safe)\b[^?]*\byou"
 )
 _NEVER_ANSWER = re.compile(r"\b(?:never|not ever|not once)\b")
+_REL = (
+    r"(?:\w+ )?(?:brother|sister|mum|mom|mother|dad|father|son|daughter|friend|mate|cousin|aunt|"
+    r"uncle|gran\w*|grand\w+|husband|wife|partner|boyfriend|girlfriend|flatmate|roommate|"
+    r"housemate|colleague|coworker|co-worker|kids?|child|children|teenager|teen|baby|family|"
+    r"nephew|niece|step\w+|\w+-in-law|ex|neighbou?r|twin|boss|carer|parents?)(?:'s \w+)?"
+)
+_QUESTION_OTHER = re.compile(
+    r"(?:^|[,.?!]\s*)(?:\w+ ){0,3}?(?:has|have|does|did|is|was|were|are|will|would|could|can|had|"
+    r"do)(?: \w+)? (?:your " + _REL + r"|anyone else|anybody else|any of your \w+|"
+    r"(?:anyone|anybody|someone) (?:close to you|you know|in your family|at (?:work|school))|"
+    r"the (?:children|kids|baby)|he|she|they)\b"
+    r"|\byour " + _REL + r" (?:was|is|has|had|were|'s|been|ever|still|might|may|being)\b"
+    r"|\b(?:worried|concerned|scared|afraid|worry) (?:about|for) (?:your|him|her|them)\b"
+    r"|\bthrough your \w+'s\b"
+)
+
+
+def _question_about_other(question: str, rtype: str) -> bool:
+    """The clinician asks about someone else ("Is your daughter still cutting?")."""
+    if not _QUESTION_OTHER.search(question):
+        return False
+    if rtype == "abuse_neglect" and _ABOUT_CLIENT_VICTIM.search(question):
+        return False
+    if rtype == "harm_to_others" and re.search(r"\byou\b(?! know| close)", question.split("?")[0]):
+        # "Would you act on those thoughts about hurting your boss?": the client would act
+        return not re.search(
+            r"\b(?:would|could|will|might|do|did|have|are) you\b|\byou (?:might|would|could)\b",
+            question,
+        )
+    return True
+
+
+_SELF_ANSWER = re.compile(
+    r"^\W*(?:(?:yes|yeah|well|um),? )?(?:me|i do|i have|i am|i'm|myself|mine)\b"
+)
 
 
 def _answer_past(low: str) -> bool:
@@ -492,6 +623,10 @@ def _answer_past(low: str) -> bool:
 
 def _answer_status(text: str, question: str, rtype: str, inverted: bool) -> tuple[str, str] | None:
     low = _norm(text).strip()
+    if _question_about_other(question, rtype) and not _SELF_ANSWER.search(low):
+        if _ANSWER_NEG.search(low) and not _ANSWER_PERSON.search(low):
+            return None
+        return "other_person", "the question is about someone else"
     if _ANSWER_PERSON.search(low) and not re.match(r"^\W*(?:my|our) (?:own|whole)\b", low):
         if (
             rtype == "abuse_neglect"
@@ -500,12 +635,14 @@ def _answer_status(text: str, question: str, rtype: str, inverted: bool) -> tupl
         ):
             return "present", "named who hurts the client"
         return "other_person", "answered about someone else"
+    if _ANSWER_HEDGE.search(low) or _EMBEDDED_IF.search(low):
+        return "uncertain", "answered with uncertainty"  # doubt beats a conditional
     if _HYPOTHETICAL_QUESTION.search(question) and not _ANSWER_NEG.search(low):
         return "hypothetical", "answered a question about what would happen"
     if re.search(r"^\W*(?:only )?(?:if|when|unless)\b", low):
         return "hypothetical", "answered with a condition"
-    if _ANSWER_HEDGE.search(low) or _EMBEDDED_IF.search(low):
-        return "uncertain", "answered with uncertainty"
+    if _WHEN_QUESTION.search(question) and _DURATION.search(low) and not _RECENT_ANSWER.search(low):
+        return "historical", "answered how long ago it was"
     past = _answer_past(low)
     if past and not (_ANSWER_NEG.search(low) and _NEVER_ANSWER.search(low)):
         return "historical", "answered that it belongs to the past"
@@ -523,7 +660,14 @@ def _answer_status(text: str, question: str, rtype: str, inverted: bool) -> tupl
             if inverted
             else ("present", "answered yes to the clinician's question")
         )
+    if _WH_QUESTION.search(question) and not inverted and not _has_negation(low):
+        return "present", "answered what, where or how much"
     return None
+
+
+def _has_negation(low: str) -> bool:
+    """An answer that denies or hedges in passing ("nothing", "no idea")."""
+    return bool(compiled().negation_any.search(low))
 
 
 # --- the whole transcript ------------------------------------------------------------------
@@ -653,8 +797,18 @@ def _risk_signals(
             and h.type != "abuse_neglect"
         ):
             status, reasons = "other_person", ["the answer is about someone else"]
+        if (
+            question
+            and status not in ("other_person", "denied")
+            and _question_about_other(question, h.type)
+            and h.who not in ("myself", "i", "me", "my")
+            and not _SELF_ANSWER.search(low)
+        ):
+            status, reasons = "other_person", ["the question is about someone else"]
         if question and status in ("present", "uncertain"):
-            if _HYPOTHETICAL_QUESTION.search(question) and _MODAL_ANSWER.search(low):
+            if _HYPOTHETICAL_QUESTION.search(question) and (
+                _MODAL_ANSWER.search(low) or (status == "present" and not _SUBJECT_ANY.search(low))
+            ):
                 status, reasons = "hypothetical", ["answers a question about what would happen"]
             elif status == "present" and _answer_past(low):
                 status, reasons = "historical", ["the answer places it in the past"]
@@ -730,8 +884,11 @@ def _question_before(utts: Sequence[Utterance], lows: Sequence[str], i: int) -> 
 
 
 _MODAL_ANSWER = re.compile(
-    r"\b(?:i'd|i would|i'll|i will|i might|probably|then|i'm going to|i'd probably)\b"
+    r"\b(?:i'd|i would|i'll|i will|i might|probably|then|i'm going to|i'd probably|"
+    r"will|would|gonna|going to)\b|(?:'ll|'d)\b"
 )
+# an answer without a subject ("Hang myself in the garage.") continues the question's clause
+_SUBJECT_ANY = re.compile(r"\b(?:i|i'm|i've|im|ive|he|she|they|we|it's|there's|it)\b")
 
 
 def _answer_signals(
