@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from huggingface_hub import constants
 
@@ -92,3 +93,72 @@ def test_settings_read_the_environment(monkeypatch):
     monkeypatch.delenv("HEARTH_ASR_MODEL")
     monkeypatch.delenv("HEARTH_ASR_DEVICE")
     assert Settings().asr_model is None and Settings().asr_device == "auto"
+
+
+class _FakeWhisper:
+    """Stands in for faster_whisper.WhisperModel: a GPU that cannot run the model."""
+
+    loads: list[tuple[str, str]] = []
+
+    def __init__(self, path, *, device, compute_type, cpu_threads):
+        type(self).loads.append((device, compute_type))
+        if device == "cuda" and compute_type != "float32":
+            raise ValueError(f"Requested {compute_type} compute type is not supported")
+        self.device = device
+
+    def transcribe(self, samples, **kwargs):
+        if self.device == "cuda":
+            raise RuntimeError("Library libcudnn_ops.so.9 is not found")
+        return iter(()), None
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    import ctranslate2
+    import faster_whisper
+
+    asr._load.cache_clear()
+    _FakeWhisper.loads = []
+    monkeypatch.setattr(asr, "cuda_devices", lambda: 1)
+    monkeypatch.setattr(faster_whisper, "WhisperModel", _FakeWhisper)
+    yield monkeypatch, ctranslate2
+    asr._load.cache_clear()
+
+
+def test_the_gpu_gets_a_compute_type_it_supports(fake_gpu):
+    monkeypatch, ctranslate2 = fake_gpu
+    monkeypatch.setattr(ctranslate2, "get_supported_compute_types", lambda d: {"float32"})
+    assert asr.compute_type_for("cuda") == "float32"
+    assert asr.compute_type_for("cpu") == "int8"
+    monkeypatch.setattr(
+        ctranslate2, "get_supported_compute_types", lambda d: {"float32", "float16", "int8"}
+    )
+    assert asr.compute_type_for("cuda") == "float16"
+
+
+def test_auto_falls_back_to_the_cpu_when_the_gpu_cannot_load_the_model(fake_gpu):
+    monkeypatch, ctranslate2 = fake_gpu
+    monkeypatch.setattr(ctranslate2, "get_supported_compute_types", lambda d: {"int8_float16"})
+    r = asr.whisper(None, "auto")
+    assert r.device == "cpu"
+    assert _FakeWhisper.loads == [("cuda", "int8_float16"), ("cpu", "int8")]
+
+
+def test_auto_falls_back_when_the_gpu_fails_while_recognising(fake_gpu):
+    monkeypatch, ctranslate2 = fake_gpu
+    monkeypatch.setattr(ctranslate2, "get_supported_compute_types", lambda d: {"float32"})
+    r = asr.whisper(None, "auto")
+    assert r.device == "cuda"
+    assert r.recognise(np.zeros(16_000, dtype=np.float32)) == []
+    assert r.device == "cpu"
+
+
+def test_cuda_asked_for_by_name_fails_plainly(fake_gpu):
+    monkeypatch, ctranslate2 = fake_gpu
+    monkeypatch.setattr(ctranslate2, "get_supported_compute_types", lambda d: {"int8_float16"})
+    with pytest.raises(Unavailable, match="could not be loaded on cuda"):
+        asr.whisper(None, "cuda")
+    monkeypatch.setattr(ctranslate2, "get_supported_compute_types", lambda d: {"float32"})
+    r = asr.whisper(None, "cuda")
+    with pytest.raises(RuntimeError, match="libcudnn"):
+        r.recognise(np.zeros(16_000, dtype=np.float32))

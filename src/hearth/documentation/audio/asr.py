@@ -9,6 +9,7 @@ says how a practice fetches a bigger model once).
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -20,6 +21,8 @@ import numpy as np
 
 from hearth.documentation.audio.segments import AsrSegment, AsrWord
 from hearth.errors import Invalid, Unavailable
+
+log = logging.getLogger(__name__)
 
 BUNDLED = "tiny.en"
 Device = Literal["auto", "cpu", "cuda"]
@@ -121,18 +124,37 @@ def resolve_device(device: str) -> str:
     return "cuda" if gpus > 0 else "cpu"
 
 
+# Fastest first; CTranslate2 says which of these a device supports (older GPUs lack int8/fp16).
+GPU_COMPUTE_TYPES = ("int8_float16", "float16", "int8", "float32")
+
+
+def compute_type_for(device: str) -> str:
+    """int8 on CPU; on a GPU the fastest type it supports (float32 always works)."""
+    if device == "cpu":
+        return "int8"
+    import ctranslate2
+
+    try:
+        supported = set(ctranslate2.get_supported_compute_types("cuda"))
+    except Exception:  # no usable driver: loading will say so
+        supported = set()
+    return next((t for t in GPU_COMPUTE_TYPES if t in supported), "float32")
+
+
 @functools.lru_cache(maxsize=4)
 def _load(path: str, device: str) -> Any:
     from faster_whisper import WhisperModel
 
-    compute_type = "int8" if device == "cpu" else "int8_float16"
+    compute_type = compute_type_for(device)
     # CTranslate2 starts 4 threads by default: more than a 2-core machine has
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     threads = max(1, min(usable or 1, 4))
     try:
         return WhisperModel(path, device=device, compute_type=compute_type, cpu_threads=threads)
     except (RuntimeError, ValueError, OSError) as e:
-        raise Unavailable(f"the speech model in {path} could not be loaded: {e}") from e
+        raise Unavailable(
+            f"the speech model in {path} could not be loaded on {device} ({compute_type}): {e}"
+        ) from e
 
 
 class SpeechRecognizer(Protocol):
@@ -155,13 +177,28 @@ class WhisperRecognizer:
         *,
         beam_size: int = 1,
         language: str | None = None,
+        cpu_fallback: bool = False,
     ) -> None:
         self.choice = choice
         self.name = choice.name
         self.device = device
         self.beam_size = beam_size
         self.language = language
-        self.model = _load(str(choice.path), device)
+        # HEARTH_ASR_DEVICE=auto picked the GPU: if the GPU cannot run the model (no cuDNN,
+        # an old card, no memory), recognise on the CPU rather than fail the session.
+        self.cpu_fallback = cpu_fallback and device == "cuda"
+        try:
+            self.model = _load(str(choice.path), device)
+        except Unavailable as e:
+            if not self.cpu_fallback:
+                raise
+            self._to_cpu(e)
+
+    def _to_cpu(self, why: Exception) -> None:
+        log.warning("speech recognition falls back to the CPU: the GPU failed (%s)", why)
+        self.device = "cpu"
+        self.cpu_fallback = False
+        self.model = _load(str(self.choice.path), "cpu")
 
     def recognise(
         self, samples: np.ndarray, *, progress: Progress | None = None
@@ -170,6 +207,17 @@ class WhisperRecognizer:
         duration = len(samples) / 16_000
         if duration <= 0:
             return []
+        try:
+            return self._recognise(samples, duration, progress)
+        except RuntimeError as e:  # CUDA libraries missing or out of memory, found at run time
+            if not self.cpu_fallback:
+                raise
+            self._to_cpu(e)
+            return self._recognise(samples, duration, progress)
+
+    def _recognise(
+        self, samples: np.ndarray, duration: float, progress: Progress | None
+    ) -> list[AsrSegment]:
         segments, _info = self.model.transcribe(
             samples,
             language=self.language,
@@ -205,4 +253,9 @@ def whisper(
     model: str | None = None, device: str = "auto", *, beam_size: int = 1
 ) -> WhisperRecognizer:
     """A recogniser for a model spec (None: the bundled tiny.en) on a device."""
-    return WhisperRecognizer(resolve_model(model), resolve_device(device), beam_size=beam_size)
+    return WhisperRecognizer(
+        resolve_model(model),
+        resolve_device(device),
+        beam_size=beam_size,
+        cpu_fallback=device == "auto",
+    )
