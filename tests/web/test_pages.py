@@ -8,7 +8,13 @@ import zoneinfo
 
 from sqlalchemy import select
 
-from hearth.practice.models import Appointment, AppointmentClient, CareTeamMember, Diagnosis
+from hearth.practice.models import (
+    Appointment,
+    AppointmentClient,
+    CareTeamMember,
+    Consent,
+    Diagnosis,
+)
 from hearth.practice.profile import DEFAULT_TIME_ZONE
 from hearth.security.models import User
 from tests.web.support import audit_rows
@@ -210,18 +216,38 @@ def test_icd_lookup_offers_options(fake, browser):
 def test_consents_grant_and_revoke(runtime, fake, browser):
     b = browser("front_desk", fake)
     chart = f"/clients/{fake.clients['marco']}"
-    r = b.form(f"{chart}/consents", {"kind": "recording", "method": "paper", "text_version": "v1"})
+    r = b.form(f"{chart}/consents", {"kind": "messaging", "method": "paper", "text_version": "v1"})
     assert r.status_code == 303
-    assert "Revoke recording" in b.get(chart).text
+    assert "Revoke messaging" in b.get(chart).text
     again = b.form(
-        f"{chart}/consents", {"kind": "recording", "method": "paper", "text_version": "v1"}
+        f"{chart}/consents", {"kind": "messaging", "method": "paper", "text_version": "v1"}
     )
     assert again.status_code == 422 and "already active" in again.text
-    assert b.form(f"{chart}/consents/recording/revoke").status_code == 303
+    assert b.form(f"{chart}/consents/messaging/revoke").status_code == 303
     page = b.get(chart).text
-    assert "Revoke recording" not in page
+    assert "Revoke messaging" not in page
     actions = [r.action for r in audit_rows(runtime, actor_id=fake.users["front_desk"])]
     assert "consent.grant" in actions and "consent.revoke" in actions
+
+
+def test_recording_consent_is_only_taken_with_its_own_wording(runtime, fake, browser):
+    """The chart's general form cannot record a recording consent with a made-up version:
+    it sends the user to the recording consent, which has the wording and a real decline."""
+    b = browser("front_desk", fake)
+    chart = f"/clients/{fake.clients['marco']}"
+    recording = select(Consent).where(
+        Consent.kind == "recording", Consent.client_id == fake.clients["marco"]
+    )
+    with runtime.db.transaction() as s:
+        before = len(s.scalars(recording).all())
+    page = b.get(chart).text
+    assert '<option value="recording">' not in page
+    assert f'href="/clients/{fake.clients["marco"]}/recording-consent"' in page
+    r = b.form(f"{chart}/consents", {"kind": "recording", "method": "paper", "text_version": "v1"})
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/clients/{fake.clients['marco']}/recording-consent"
+    with runtime.db.transaction() as s:
+        assert len(s.scalars(recording).all()) == before
 
 
 def test_guardian_and_profile_forms(fake, browser):

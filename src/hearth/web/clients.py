@@ -207,7 +207,7 @@ def chart_context(db: Session, principal: Principal, client_id: str) -> dict[str
         "show_consents": has(principal, Perm.CONSENT_READ),
         "consents": repo.consents(client_id) if has(principal, Perm.CONSENT_READ) else [],
         "can_edit_consents": has(principal, Perm.CONSENT_WRITE),
-        "consent_kinds": CONSENT_KINDS,
+        "consent_kinds": [k for k in CONSENT_KINDS if k != "recording"],
         "consent_methods": CONSENT_METHODS,
         "guardians": repo.guardians(client_id),
         "show_guardian_contact": "email" in visible,
@@ -329,7 +329,12 @@ def consent_grant(
     client_id: str,
     form: Annotated[ConsentForm, Form()],
 ) -> Response:
-    """Record a consent given by the client or their guardian."""
+    """Record a consent given by the client or their guardian.
+
+    Recording consent is not taken here: it has its own form with the wording the client
+    agrees to and a real decline (``/clients/{id}/recording-consent``)."""
+    if form.kind == "recording":
+        return RedirectResponse(f"/clients/{client_id}/recording-consent", status_code=303)
     if form.method not in CONSENT_METHODS:
         form.method = "paper"
     return _chart_form(
