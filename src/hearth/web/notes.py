@@ -7,11 +7,13 @@ answers 409 with a message the page shows, and the text stays on the page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from hearth.db import utcnow
@@ -104,6 +106,30 @@ def _evidence_labels(db: Session, principal: Principal, note: Note) -> dict[str,
     return labels
 
 
+def marked_text(text: str, words: Iterable[Mapping[str, Any]]) -> Markup:
+    """The utterance text with the words speech recognition was unsure of marked for review
+    (in order: each flagged word is looked for after the previous one)."""
+    out, pos = [], 0
+    for w in words:
+        if not w.get("review"):
+            continue
+        bare = re.sub(r"^\W+|\W+$", "", str(w.get("word", "")))
+        if not bare:
+            continue
+        m = re.compile(r"(?<!\w)" + re.escape(bare) + r"(?!\w)", re.IGNORECASE).search(text, pos)
+        if m is None:
+            continue
+        out.append(escape(text[pos : m.start()]))
+        out.append(
+            Markup('<mark class="review" title="Low confidence: check against the recording">')
+            + escape(m.group(0))
+            + Markup("</mark>")
+        )
+        pos = m.end()
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)
+
+
 def _note_context(db: Session, principal: Principal, note: Note) -> dict[str, Any]:
     client = clinical_client(db, principal, note.client_id)
     session_row = docs.get_session(db, principal, note.session_id)
@@ -111,6 +137,11 @@ def _note_context(db: Session, principal: Principal, note: Note) -> dict[str, An
         docs.get_transcript(db, principal, note.transcript_id) if note.transcript_id else None
     )
     utterances = docs.transcript_value(transcript).utterances if transcript else ()
+    review = {
+        u["id"]: marked_text(u["text"], u["words"])
+        for u in (transcript.utterances if transcript else [])
+        if any(w.get("review") for w in u.get("words") or ())
+    }
     names = staff_names(db)
     cues = note_cues(db, principal, note)
     signals = list((note.risk or {}).get("signals", []))
@@ -121,6 +152,8 @@ def _note_context(db: Session, principal: Principal, note: Note) -> dict[str, An
         "session_row": session_row,
         "transcript": transcript,
         "utterances": utterances,
+        "review_text": review,
+        "review_words": sum(str(t).count('<mark class="review"') for t in review.values()),
         "signals": signals,
         "alerts": [s for s in signals if s.get("alert")],
         "risk_assessed": bool((note.risk or {}).get("assessed")),
