@@ -145,6 +145,68 @@ def test_new_session_import_errors_mapping_and_draft(runtime, fake, browser):
     assert ("transcript.read", (transcript_id,)) in actions
 
 
+def test_the_clinician_corrects_who_said_individual_lines(runtime, fake, browser):
+    """A large group: lines merged into one speaker are given to a new speaker, who then
+    needs a role before drafting; a bad line id changes nothing."""
+    b = browser("clin_a", fake)
+    session_id = session_page(b, fake.clients["maria"])
+    assert upload(b, session_id, TRANSCRIPT).status_code == 303
+    page = b.get(f"/sessions/{session_id}").text
+    assert 'name="line_u4" value="Maria"' in page
+    (transcript_id,) = re.findall(r'action="/transcripts/([^/]+)/speakers"', page)
+
+    bad = b.form(f"/transcripts/{transcript_id}/speakers", {"line_u4": "Sam", "line_u99": "Sam"})
+    assert bad.status_code == 422 and "no utterance u99" in bad.text
+    with runtime.db.transaction() as s:
+        assert s.get(Transcript, transcript_id).utterances[3]["speaker"] == "Maria"
+
+    r = b.form(f"/transcripts/{transcript_id}/speakers", {"line_u4": "  Sam  ", "line_u2": "Maria"})
+    assert r.status_code == 303 and r.headers["location"].endswith("#speakers")
+    with runtime.db.transaction() as s:
+        row = s.get(Transcript, transcript_id)
+        moved = row.utterances[3]
+        assert (moved["speaker"], moved["role"]) == ("Sam", "unknown")
+        assert row.utterances[1]["speaker"] == "Maria"
+        assert row.speaker_roles["Sam"] == "unknown" and row.speaker_roles["Maria"] == "client"
+        assert row.roles_confirmed is False
+    page = b.get(f"/sessions/{session_id}").text
+    assert "Confirm the speakers first" in page and "<legend>Sam" in page
+    actions = [r.action for r in audit_rows(runtime, actor_id=fake.users["clin_a"])]
+    assert "transcript.speakers" in actions
+
+
+def test_words_recognised_with_low_confidence_are_marked_for_review(runtime, fake, browser):
+    grant_ai(runtime, fake, "maria")
+    b = browser("clin_a", fake)
+    session_id = session_page(b, fake.clients["maria"])
+    assert upload(b, session_id, TRANSCRIPT).status_code == 303
+    note_id = draft_page(b, session_id)
+    assert "low confidence" not in b.get(f"/notes/{note_id}").text
+    with runtime.db.transaction() as s:
+        row = s.get(Transcript, note_row(runtime, note_id).transcript_id)
+        utts = [dict(u) for u in row.utterances]
+        words = utts[1]["text"].split()
+        # as speech recognition stores them: the second word was unsure
+        utts[1]["words"] = [
+            {
+                "word": w,
+                "start": 0.0,
+                "end": 0.1,
+                "probability": 0.3 if i == 1 else 0.9,
+                "review": i == 1,
+            }
+            for i, w in enumerate(words)
+        ]
+        row.utterances = utts
+    page = b.get(f"/notes/{note_id}").text
+    assert "recognised with low confidence" in page
+    bare = re.sub(r"^\W+|\W+$", "", words[1])
+    assert (
+        f'<mark class="review" title="Low confidence: check against the recording">{bare}</mark>'
+        in page
+    )
+
+
 def test_editor_autosaves_with_versions_and_signs(runtime, fake, browser):
     grant_ai(runtime, fake, "maria")
     b = browser("clin_a", fake)

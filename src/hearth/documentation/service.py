@@ -208,7 +208,7 @@ def import_transcript(
         clinician_names=clinician_names,
         client_names=list(client_names),
     )
-    return _store_transcript(
+    return store_transcript(
         db, principal, session_row, mapped, "import", parsed.source_format, filename
     )
 
@@ -235,7 +235,7 @@ def _speaker_clients(
     return out
 
 
-def _store_transcript(
+def store_transcript(
     db: Session,
     principal: Principal,
     session_row: ClinicalSession,
@@ -244,6 +244,10 @@ def _store_transcript(
     fmt: str,
     filename: str | None,
 ) -> Transcript:
+    """Store a parsed transcript with its speaker roles (source: import, asr or live).
+
+    Roles count as confirmed only when every one came from a tag, a mapping or a name;
+    inferred roles wait for the clinician's confirm step."""
     roles = {u.speaker: u.role for u in t.utterances}
     confirmed = all(u.role_source in ("tag", "mapping", "name", "given") for u in t.utterances)
     row = Transcript(
@@ -320,6 +324,63 @@ def confirm_roles(
     row.utterances = [u.to_json() | {"role_source": "mapping"} for u in mapped.utterances]
     row.speaker_clients = links
     row.roles_confirmed = True
+    db.flush()
+    return row
+
+
+MAX_SPEAKER_LABEL = 40
+
+
+def reassign_speakers(
+    db: Session, principal: Principal, transcript_id: str, moves: Mapping[str, str]
+) -> Transcript:
+    """Say who spoke individual lines (a large group, where the recording's speakers were
+    merged): each utterance id → a speaker label, an existing one or a new one.
+
+    A line moved to a speaker whose role is known takes that role; a new speaker has none yet,
+    so the speakers must be confirmed again before drafting. Notes already drafted keep
+    their text."""
+    row = get_transcript(db, principal, transcript_id)
+    _clinician_of(principal)
+    known = {u["id"] for u in row.utterances}
+    clean: dict[str, str] = {}
+    for utt_id, label in moves.items():
+        if utt_id not in known:
+            raise Invalid(f"no utterance {utt_id} in this transcript", where=utt_id)
+        label = " ".join(str(label).split())
+        if not label or len(label) > MAX_SPEAKER_LABEL:
+            raise Invalid(
+                f"{utt_id}: a speaker name needs 1 to {MAX_SPEAKER_LABEL} characters", where=utt_id
+            )
+        clean[utt_id] = label
+    changed = {
+        k: v
+        for k, v in clean.items()
+        if v != next(u["speaker"] for u in row.utterances if u["id"] == k)
+    }
+    if not changed:
+        return row
+    roles = dict(row.speaker_roles)
+    utterances = []
+    for u in row.utterances:
+        if u["id"] in changed:
+            speaker = changed[u["id"]]
+            role = roles.get(speaker, "unknown")
+            u = u | {
+                "speaker": speaker,
+                "role": role,
+                "role_source": "mapping" if role != "unknown" else "unknown",
+            }
+        utterances.append(u)
+    present = {u["speaker"] for u in utterances}
+    row.utterances = utterances
+    row.speaker_roles = {
+        sp: roles.get(sp, "unknown") for sp in dict.fromkeys(u["speaker"] for u in utterances)
+    }
+    row.speaker_clients = {k: v for k, v in row.speaker_clients.items() if k in present}
+    row.roles_confirmed = row.roles_confirmed and all(
+        r != "unknown" for r in row.speaker_roles.values()
+    )
     db.flush()
     return row
 

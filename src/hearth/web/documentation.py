@@ -197,8 +197,13 @@ def _session_context(db: Session, principal: Principal, session_id: str) -> dict
     client_ids = docs.session_client_ids(db, row.id)
     clients = _clients(db, principal, client_ids)
     speakers: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
     if transcript is not None:
         value = docs.transcript_value(transcript)
+        lines = [
+            {"id": u.id, "speaker": u.speaker, "start": u.start, "text": u.text}
+            for u in value.utterances
+        ]
         for label in value.speakers():
             turns = [u for u in value.utterances if u.speaker == label]
             speakers.append(
@@ -219,6 +224,7 @@ def _session_context(db: Session, principal: Principal, session_id: str) -> dict
         "clients": clients,
         "transcript": transcript,
         "speakers": speakers,
+        "lines": lines,
         "roles": [*roles, "other"],
         "notes": notes,
         "templates": [(k, builtin_templates()[k].title) for k in TEMPLATES],
@@ -361,6 +367,32 @@ def transcript_roles(
         )
     audit(request, "transcript.roles", record_type="transcript", record_ids=[transcript_id])
     return see_other(f"/sessions/{session_id}#draft")
+
+
+@router.post("/transcripts/{transcript_id}/speakers", response_class=HTMLResponse)
+def transcript_speakers(
+    request: Request, db: Db, principal: CurrentUser, transcript_id: str, form: PostedForm
+) -> Response:
+    """Correct who said individual lines (``line_<utterance id>`` → a speaker name)."""
+    row = docs.get_transcript(db, principal, transcript_id)
+    session_id = row.session_id
+    moves = {k.removeprefix("line_"): str(v) for k, v in form.items() if k.startswith("line_")}
+    try:
+        docs.reassign_speakers(db, principal, transcript_id, moves)
+    except Invalid as e:
+        db.rollback()
+        audit(
+            request,
+            "transcript.speakers",
+            record_type="transcript",
+            record_ids=[transcript_id],
+            outcome="error",
+        )
+        return _session_page(
+            request, db, principal, session_id, status_code=422, lines_error=e.message
+        )
+    audit(request, "transcript.speakers", record_type="transcript", record_ids=[transcript_id])
+    return see_other(f"/sessions/{session_id}#speakers")
 
 
 def _draft_refused(request: Request, session_id: str) -> None:

@@ -107,6 +107,9 @@ def test_upload_through_the_page_then_the_status_shows_the_transcript(
     assert "confirm who is speaking" in status.text
     assert status.headers.get("HX-Refresh") == "true"  # finished since the page last looked
     assert "Audio kept, encrypted, until the note is signed" in status.text
+    session_page = b.get(f"/sessions/{world.session_id}").text
+    assert "speech recognition</span> from a recording, session.m4a" in session_page
+    assert ">imported<" not in session_page
 
 
 def test_a_bad_upload_is_refused_naming_the_file(runtime, world, browser, tmp_path):

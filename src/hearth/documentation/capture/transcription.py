@@ -253,7 +253,7 @@ def store_result(
     client_ids = docs.session_client_ids(db, session_row.id)
     single = len(client_ids) == 1 and session_row.session_kind in SINGLE_CLIENT_KINDS
     labelled = label_roles(t, single_client=single)
-    row = docs._store_transcript(
+    row = docs.store_transcript(
         db, _creator(db, rec), session_row, labelled, "asr", "audio", rec.filename
     )
     rec.transcript_id = row.id
