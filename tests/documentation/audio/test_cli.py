@@ -115,3 +115,34 @@ def test_the_hearth_command_loads_no_speech_libraries():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_options_reach_the_pipeline_and_the_progress_bar_draws_on_a_terminal(tmp_path, monkeypatch):
+    """--speakers, --model and --device go to the pipeline; on a terminal a Rich progress bar
+    is drawn on stderr, and stdout keeps only the document."""
+    from hearth.documentation.audio import pipeline
+    from hearth.documentation.transcript import Transcript, Utterance
+
+    seen: dict = {}
+
+    def fake_transcribe(audio, **kwargs):
+        seen.update(kwargs, audio=audio)
+        kwargs["progress"](0.5)
+        kwargs["progress"](1.0)
+        u = Utterance("u1", "S1", "clinician", 0.0, 1.0, "Hello.", "voice")
+        return Transcript((u,), "audio", {"duration": 1.0, "model": "fake", "speakers": ["S1"]})
+
+    monkeypatch.setattr(pipeline, "transcribe", fake_transcribe)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    model = tmp_path / "my-model"
+    audio = tmp_path / "family.wav"
+    audio.write_bytes(b"")
+    r = runner.invoke(
+        app,
+        ["transcribe", str(audio), "--speakers", "4", "--model", str(model), "--format", "json"],
+    )
+    assert r.exit_code == 0, r.stderr
+    assert seen["speakers"] == 4 and seen["model"] == str(model)
+    assert json.loads(r.stdout)["model"] == "fake"
+    assert "transcribing family.wav" in r.stderr

@@ -17,6 +17,8 @@ from hearth.documentation.audio.speakers import load_voice_profile
 from hearth.documentation.roles import assign_roles as infer_roles
 from hearth.errors import Invalid
 
+from .conftest import need_speech_tools
+
 
 def test_words_are_right(female_male, female_male_transcript):
     wer = word_error_rate(
@@ -184,3 +186,28 @@ def test_vad_in_blocks_finds_the_same_turns(female_male):
     assert 0.95 < covered < 1.05
     starts = [r.start for r in blocks]
     assert starts == sorted(starts)
+
+
+COUPLES_SESSION = (
+    (0, "Welcome back to you both. Where would you like to start today?"),
+    (1, "We argued again on Sunday, about money and about the holidays."),
+    (2, "I felt that nobody listened to me, so I went for a long walk."),
+    (0, "Thank you. Can each of you say what you needed in that moment?"),
+    (1, "I needed a plan for the bills, and a calm place to talk about it."),
+    (2, "I needed to hear that my worries about my parents mattered too."),
+    (0, "Let us practice the speaker and listener exercise for a few minutes."),
+    (1, "Okay. I will try to listen first and not interrupt this time."),
+    (2, "I can do that. I will write down one thing I heard each evening."),
+)
+
+
+def test_three_voices_of_a_couples_session_are_told_apart(audio_dir, recognizer, embedder):
+    """A couples session: clinician and two partners clustered into three speakers."""
+    need_speech_tools()
+    d = synthetic.dialogue(COUPLES_SESSION, ("en-us+f3", "en-us+m3", "en-gb+m7"))
+    wav = synthetic.write_wav(audio_dir / "couples.wav", d.samples)
+    t = transcribe(wav, speakers=3, recognizer=recognizer, embedder=embedder)
+    score = speaker_accuracy(t, d)
+    assert score.words > 80
+    assert score.accuracy >= 0.85, score
+    assert sorted(score.mapping.values()) == [0, 1, 2]  # each voice has its own label

@@ -13,6 +13,7 @@ from hearth.db import utcnow
 from hearth.documentation import service as docs
 from hearth.documentation.capture import frames as wire
 from hearth.documentation.capture import service, tasks
+from hearth.documentation.capture import transcription as work
 from hearth.documentation.capture.models import Recording
 from hearth.documentation.capture.storage import UPLOAD, AudioStore
 from hearth.documentation.models import Note, Transcript
@@ -181,10 +182,13 @@ def test_live_windows_stop_when_consent_is_revoked(runtime, world, engine, bound
                 now=utcnow(),
                 live_window_seconds=100,
             )
+    # The window job's own check, seen before the revocation's job has finished the recording
+    # (inside the revoking transaction, before its commit hooks run).
     with runtime.db.transaction() as s:
-        practice.revoke_consent(
-            s, principal_of(s, world.clinician_user), world.client_id, "recording"
-        )
+        consent = practice.active_consent(s, world.client_id, "recording")
+        consent.revoked_at = utcnow()
+        s.flush()
+        assert work.live_window(s, rid, 1) == "consent_revoked"
     assert tasks.live_window_now(runtime, rid, 1) in ("consent_revoked", "finished")
     assert engine.windows == []
 

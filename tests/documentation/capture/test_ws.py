@@ -189,3 +189,32 @@ def test_stopping_before_any_audio_leaves_nothing_to_keep(runtime, world, browse
         assert (row.status, row.error) == ("failed", "No audio was received.")
         assert row.deletion_reason == "nothing_recorded"
     assert engine.calls == []
+
+
+def test_pause_and_resume_are_kept_across_a_reconnect_and_lose_no_audio(
+    runtime, world, browser, engine, bound
+):
+    b = browser("clin_a", world.fp)
+    rec = start(b, world)
+    before, after = frames_of(pcm_tone(1.0)), frames_of(pcm_tone(1.0, freq=330.0, start=1.0))
+    with b.websocket_connect(rec["websocket"], headers=ORIGIN) as ws:
+        hello(ws, rec["token"])
+        for seq, part in enumerate(before):
+            send(ws, seq, part)
+        ws.send_text(json.dumps({"type": "pause"}))
+        assert json.loads(ws.receive_text()) == {"type": "state", "status": "paused"}
+    with runtime.db.transaction() as s:
+        assert s.get(Recording, rec["id"]).status == "paused"
+    with b.websocket_connect(rec["websocket"], headers=ORIGIN) as ws:
+        ready = hello(ws, rec["token"])
+        assert ready["status"] == "paused" and ready["next_seq"] == len(before)
+        ws.send_text(json.dumps({"type": "resume"}))
+        assert json.loads(ws.receive_text()) == {"type": "state", "status": "recording"}
+        for seq, part in enumerate(after, start=len(before)):
+            assert send(ws, seq, part) == {"type": "ack", "seq": seq}
+        ws.send_text(json.dumps({"type": "stop", "frames": len(before) + len(after)}))
+        assert json.loads(ws.receive_text()) == {"type": "stopped"}
+    stored = AudioStore(runtime.settings.effective_media_dir).read_all(rec["id"], AUDIO)
+    assert stored == b"".join(before + after)
+    with runtime.db.transaction() as s:
+        assert s.get(Recording, rec["id"]).status == "transcribed"

@@ -246,16 +246,19 @@ def load_voice_profile(path: Path) -> VoiceProfile:
     return VoiceProfile.from_json(doc, source=path.name)
 
 
+MIN_ENROLL_SECONDS = 3.0  # fewer seconds give too few clips for a stable mean embedding
+
+
 def enroll(
     samples: np.ndarray, embedder: VoiceEmbedder, *, regions: Sequence[tuple[int, int]] = ()
 ) -> VoiceProfile:
     """A voice profile from a recording of one person (about 30 s is plenty)."""
     speech = np.concatenate([samples[a:b] for a, b in regions]) if regions else np.asarray(samples)
     seconds = len(speech) / SAMPLE_RATE
-    if seconds < 3.0:
+    if seconds < MIN_ENROLL_SECONDS:
         raise Invalid(
-            f"the enrollment recording holds {seconds:.1f} s of speech; record at least 10 s "
-            "(about 30 s is best)",
+            f"the enrollment recording holds {seconds:.1f} s of speech; it needs at least "
+            f"{MIN_ENROLL_SECONDS:g} s (about 30 s gives a reliable voice print)",
             where="clinician_voice",
         )
     window = 2 * SAMPLE_RATE  # many short clips: one embedding window each

@@ -111,8 +111,8 @@ def transcribe_now(rt: Runtime, recording_id: str, clock: Clock = utcnow) -> str
             work.fail(
                 db,
                 recording_id,
-                f"Transcription stopped unexpectedly ({type(e).__name__}); the audio is kept "
-                "and it will be tried again.",
+                f"Transcription stopped unexpectedly ({type(e).__name__}); the audio is kept. "
+                "It is retried automatically twice; if this message stays, use Try again.",
             )
         raise
     with rt.db.transaction() as db:
