@@ -71,7 +71,7 @@ class Settings(BaseSettings):
         default=3, ge=1, description="The final warning goes out this many days before deletion"
     )
     recording_live_window_seconds: float = Field(
-        default=10.0,
+        default=6.0,
         gt=0,
         description="While recording, each new window of this much audio is transcribed live",
     )
