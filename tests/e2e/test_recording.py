@@ -122,6 +122,12 @@ def frames_received(live_server: LiveServer, session_id: str) -> int:
         return rec.frames_received if rec else 0
 
 
+def recording_status(live_server: LiveServer, session_id: str) -> str | None:
+    with live_server.runtime.db.transaction() as s:
+        rec = s.query(Recording).filter(Recording.session_id == session_id).first()
+        return rec.status if rec else None
+
+
 def test_record_stop_and_the_transcript_and_draft_appear(
     mic_page: Page, live_server: LiveServer, practice: SeededPractice, ready_session: str
 ) -> None:
@@ -143,6 +149,28 @@ def test_record_stop_and_the_transcript_and_draft_appear(
         timeout=60,
     )
     expect(panel.get_by_role("timer")).not_to_have_text("00:00")
+    # the level meter moves with the microphone
+    page.wait_for_function(
+        "() => document.querySelector('#recording meter[data-level]').value > 0",
+        timeout=PAGE_TIMEOUT_MS,
+    )
+    # pause and resume: the server is told, and frames go on arriving after the resume
+    panel.get_by_role("button", name="Pause").click()
+    expect(panel.locator("p[data-status]")).to_contain_text("Paused")
+    wait_until(
+        lambda: recording_status(live_server, ready_session) == "paused",
+        what="the server to mark the recording paused",
+        timeout=30,
+    )
+    paused_at = frames_received(live_server, ready_session)
+    panel.get_by_role("button", name="Resume", exact=True).click()
+    expect(panel.locator("p[data-status]")).to_contain_text("Recording")
+    wait_until(
+        lambda: frames_received(live_server, ready_session) >= paused_at + 4,
+        what="frames after the resume",
+        timeout=60,
+    )
+    assert recording_status(live_server, ready_session) == "recording"
     # the live transcript shows text before Stop
     expect(panel.locator("[data-live-text] li").first).to_be_visible(timeout=60_000)
 
