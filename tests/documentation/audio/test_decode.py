@@ -25,7 +25,16 @@ PYAV_FORMATS = {
     "mp3": ("mp3", "libmp3lame", 16_000),
     "m4a": ("ipod", "aac", 16_000),
     "webm": ("webm", "libopus", 48_000),
+    "ogg": ("ogg", "libopus", 48_000),  # Ogg/Opus, as phones and browsers record it
 }
+
+
+def can_encode(codec: str) -> bool:
+    try:
+        av.codec.Codec(codec, "w")
+    except Exception:  # an FFmpeg build without this encoder
+        return False
+    return True
 
 
 def encode_with_pyav(samples: np.ndarray, path: Path, fmt: str, codec: str, rate: int) -> Path:
@@ -65,10 +74,7 @@ def speech(female_male) -> np.ndarray:
 @pytest.mark.parametrize("suffix", sorted(PYAV_FORMATS))
 def test_upload_formats_decode(speech, tmp_path, suffix):
     fmt, codec, rate = PYAV_FORMATS[suffix]
-    try:
-        av.codec.Codec(codec, "w")
-    except Exception:  # an FFmpeg build without this encoder
-        pytest.skip(f"this PyAV cannot encode {codec}")
+    need_service(f"a PyAV that encodes {codec}", can_encode(codec), "reinstall the av wheel")
     path = encode_with_pyav(speech, tmp_path / f"session.{suffix}", fmt, codec, rate)
     audio = decode(path)
     assert not audio.channel_mode
@@ -137,10 +143,7 @@ def test_wav_without_samples_is_refused(tmp_path):
 
 
 def test_video_without_audio_is_refused(tmp_path):
-    try:
-        av.codec.Codec("libvpx", "w")
-    except Exception:
-        pytest.skip("this PyAV cannot encode VP8")
+    need_service("a PyAV that encodes VP8", can_encode("libvpx"), "reinstall the av wheel")
     path = tmp_path / "camera.webm"
     with av.open(str(path), "w", format="webm") as out:
         stream = out.add_stream("libvpx", rate=5)
