@@ -175,12 +175,17 @@ def test_the_clinician_corrects_who_said_individual_lines(runtime, fake, browser
     assert "transcript.speakers" in actions
 
 
-def test_words_recognised_with_low_confidence_are_marked_for_review(runtime, fake, browser):
+def drafted_note(runtime, fake, browser):
+    """Maria's session with TRANSCRIPT imported and a SOAP note drafted: (browser, note id)."""
     grant_ai(runtime, fake, "maria")
     b = browser("clin_a", fake)
     session_id = session_page(b, fake.clients["maria"])
     assert upload(b, session_id, TRANSCRIPT).status_code == 303
-    note_id = draft_page(b, session_id)
+    return b, draft_page(b, session_id)
+
+
+def test_words_recognised_with_low_confidence_are_marked_for_review(runtime, fake, browser):
+    b, note_id = drafted_note(runtime, fake, browser)
     assert "low confidence" not in b.get(f"/notes/{note_id}").text
     with runtime.db.transaction() as s:
         row = s.get(Transcript, note_row(runtime, note_id).transcript_id)
@@ -208,11 +213,7 @@ def test_words_recognised_with_low_confidence_are_marked_for_review(runtime, fak
 
 
 def test_editor_autosaves_with_versions_and_signs(runtime, fake, browser):
-    grant_ai(runtime, fake, "maria")
-    b = browser("clin_a", fake)
-    session_id = session_page(b, fake.clients["maria"])
-    assert upload(b, session_id, TRANSCRIPT).status_code == 303
-    note_id = draft_page(b, session_id)
+    b, note_id = drafted_note(runtime, fake, browser)
     page = b.get(f"/notes/{note_id}").text
     assert "Risk signals" in page and "denied" in page
     note = note_row(runtime, note_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -335,13 +335,38 @@ def transcript_import(
     return see_other(f"/sessions/{session_id}#{'draft' if row.roles_confirmed else 'speakers'}")
 
 
+def _transcript_change(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    transcript_id: str,
+    *,
+    action: str,
+    change: Callable[[], object],
+    error_key: str,
+    then: str,
+) -> Response:
+    """Apply a change to a transcript; audited either way, the session page again on error."""
+    session_id = docs.get_transcript(db, principal, transcript_id).session_id
+    try:
+        change()
+    except Invalid as e:
+        db.rollback()
+        audit(
+            request, action, record_type="transcript", record_ids=[transcript_id], outcome="error"
+        )
+        return _session_page(
+            request, db, principal, session_id, status_code=422, **{error_key: e.message}
+        )
+    audit(request, action, record_type="transcript", record_ids=[transcript_id])
+    return see_other(f"/sessions/{session_id}#{then}")
+
+
 @router.post("/transcripts/{transcript_id}/roles", response_class=HTMLResponse)
 def transcript_roles(
     request: Request, db: Db, principal: CurrentUser, transcript_id: str, form: PostedForm
 ) -> Response:
     """The mapping step: each speaker → clinician, client, client_a…, other, and which client."""
-    row = docs.get_transcript(db, principal, transcript_id)
-    session_id = row.session_id
     roles: dict[str, str] = {}
     links: dict[str, str] = {}
     i = 0
@@ -351,22 +376,16 @@ def transcript_roles(
         if form.get(f"client_{i}"):
             links[label] = str(form[f"client_{i}"])
         i += 1
-    try:
-        docs.confirm_roles(db, principal, transcript_id, roles, links)
-    except Invalid as e:
-        db.rollback()
-        audit(
-            request,
-            "transcript.roles",
-            record_type="transcript",
-            record_ids=[transcript_id],
-            outcome="error",
-        )
-        return _session_page(
-            request, db, principal, session_id, status_code=422, roles_error=e.message
-        )
-    audit(request, "transcript.roles", record_type="transcript", record_ids=[transcript_id])
-    return see_other(f"/sessions/{session_id}#draft")
+    return _transcript_change(
+        request,
+        db,
+        principal,
+        transcript_id,
+        action="transcript.roles",
+        change=lambda: docs.confirm_roles(db, principal, transcript_id, roles, links),
+        error_key="roles_error",
+        then="draft",
+    )
 
 
 @router.post("/transcripts/{transcript_id}/speakers", response_class=HTMLResponse)
@@ -374,25 +393,17 @@ def transcript_speakers(
     request: Request, db: Db, principal: CurrentUser, transcript_id: str, form: PostedForm
 ) -> Response:
     """Correct who said individual lines (``line_<utterance id>`` → a speaker name)."""
-    row = docs.get_transcript(db, principal, transcript_id)
-    session_id = row.session_id
     moves = {k.removeprefix("line_"): str(v) for k, v in form.items() if k.startswith("line_")}
-    try:
-        docs.reassign_speakers(db, principal, transcript_id, moves)
-    except Invalid as e:
-        db.rollback()
-        audit(
-            request,
-            "transcript.speakers",
-            record_type="transcript",
-            record_ids=[transcript_id],
-            outcome="error",
-        )
-        return _session_page(
-            request, db, principal, session_id, status_code=422, lines_error=e.message
-        )
-    audit(request, "transcript.speakers", record_type="transcript", record_ids=[transcript_id])
-    return see_other(f"/sessions/{session_id}#speakers")
+    return _transcript_change(
+        request,
+        db,
+        principal,
+        transcript_id,
+        action="transcript.speakers",
+        change=lambda: docs.reassign_speakers(db, principal, transcript_id, moves),
+        error_key="lines_error",
+        then="speakers",
+    )
 
 
 def _draft_refused(request: Request, session_id: str) -> None:
