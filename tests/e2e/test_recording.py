@@ -10,7 +10,8 @@ a mapping step. The speech models are the real ones (bundled Whisper tiny.en, re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -31,7 +32,7 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_TIMEOUT_MS, LiveSer
 from tests.e2e.support import sign_in_to_dashboard, wait_until
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Playwright, Route
+    from playwright.sync_api import Browser, Playwright, Route, WebSocketRoute
 
 pytestmark = pytest.mark.e2e
 
@@ -107,9 +108,10 @@ def ready_session(
     with live_server.runtime.db.transaction() as s:
         ada = staff_principal(s, s.get(User, practice.clinician.user_id))
         for kind in ("treatment", "recording", "ai_processing"):
-            practice_service.grant_consent(
-                s, ada, client_id, kind, method="paper", text_version="e2e-v1"
-            )
+            if practice_service.active_consent(s, client_id, kind) is None:
+                practice_service.grant_consent(
+                    s, ada, client_id, kind, method="paper", text_version="e2e-v1"
+                )
         capture.enroll_voice(s, ada, voice)
         start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
         row = docs.create_session(s, ada, client_ids=[client_id], started_at=start)
@@ -191,3 +193,63 @@ def test_record_stop_and_the_transcript_and_draft_appear(
         assert rec.clinician_recognised
     note.click()
     expect(page.get_by_text("week", exact=False).first).to_be_visible()
+
+
+def poll_with_page(page: Page, check: Callable[[], object], *, what: str) -> None:
+    """Poll `check`, letting Playwright dispatch events between checks; fail after 60 s."""
+    deadline = time.monotonic() + 60
+    while not check():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after 60 s waiting for {what}")
+        page.wait_for_timeout(50)  # polling interval that also runs Playwright's callbacks
+
+
+def test_frames_lost_in_a_network_drop_are_sent_again_from_the_browser_store(
+    mic_page: Page, live_server: LiveServer, practice: SeededPractice, ready_session: str
+) -> None:
+    """The connection drops frames, then breaks; the page reconnects by itself and sends
+    what was never acknowledged from IndexedDB, so the recording has no gap."""
+    page = mic_page
+    dropped: list[int] = []
+    connections: list[object] = []
+
+    def route(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+        connections.append(ws)
+        first = len(connections) == 1
+        frames = [0]
+
+        def page_to_server(message: str | bytes) -> None:
+            if first and isinstance(message, bytes):
+                frames[0] += 1
+                if frames[0] > 8:  # the network swallows these frames, then breaks
+                    dropped.append(frames[0])
+                    if len(dropped) == 6:
+                        ws.close(code=4000, reason="network gone")
+                    return
+            server.send(message)
+
+        ws.on_message(page_to_server)
+
+    page.route_web_socket("**/ws/recordings/**", route)
+    sign_in_to_dashboard(page, practice.clinician.email, practice.clinician.password)
+    page.goto(f"/sessions/{ready_session}")
+    panel = page.locator("#recording")
+    panel.get_by_role("button", name="Record", exact=True).click()
+    expect(panel.get_by_role("button", name="Pause")).to_be_visible()
+    # Playwright runs the route's callbacks only while this thread is inside Playwright, so
+    # the waits poll through the page rather than sleeping.
+    poll_with_page(page, lambda: len(connections) >= 2, what="the page to reconnect")
+    poll_with_page(
+        page,
+        lambda: frames_received(live_server, ready_session) >= 24,
+        what="24 frames after the reconnect",
+    )
+    panel.get_by_role("button", name="Stop").click()
+    expect(page.locator("#recording [data-recording-status]").first).to_have_attribute(
+        "data-recording-status", "transcribed", timeout=TRANSCRIBE_TIMEOUT_MS
+    )
+    assert len(dropped) == 6
+    with live_server.runtime.db.transaction() as s:
+        rec = s.query(Recording).filter(Recording.session_id == ready_session).one()
+        assert rec.gaps == 0 and rec.frames_received == rec.max_seq + 1
