@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from hearth.documentation.drafting.engine import DraftOptions, draft_note, render_text
@@ -254,3 +256,48 @@ def test_a_timed_session_length_statement_is_supported_by_its_timestamps():
     objective = next(s for s in d.sections if s.key == "objective")
     timing = [st for st in objective.statements if "lasted about 50 minutes" in st.text]
     assert timing and timing[0].verification == "supported", timing
+
+
+def practice_template(folder, key: str, title: str, *, file: str | None = None) -> None:
+    """A practice's own template: the built-in DAP with another key and title."""
+    import json
+
+    from hearth.documentation.drafting.templates import BUILTIN
+
+    doc = json.loads((BUILTIN / "dap.json").read_text())
+    doc.update(key=key, title=title)
+    (folder / (file or f"{key}.json")).write_text(json.dumps(doc))
+
+
+def test_practice_templates_are_offered_beside_the_built_in_ones(tmp_path):
+    from hearth.documentation.drafting.templates import (
+        available_templates,
+        practice_templates,
+        template_by_key,
+    )
+
+    practice_template(tmp_path, "dap_brief", "Brief DAP (Fakeview Practice)")
+    practice_template(tmp_path, "soap", "SOAP, Fakeview house style")  # replaces the built-in
+    practice_template(tmp_path, "girp_two", "GIRP two", file="misnamed.json")
+    (tmp_path / "broken.json").write_text("{not json")
+    doc = json.loads((tmp_path / "dap_brief.json").read_text())
+    doc.update(key="no_risk", sections=[s for s in doc["sections"] if s["key"] != "risk"])
+    (tmp_path / "no_risk.json").write_text(json.dumps(doc))
+
+    own, problems = practice_templates(tmp_path)
+    assert sorted(own) == ["dap_brief", "soap"]
+    assert any(p.startswith("template broken.json:") for p in problems)
+    assert any("misnamed.json: its key is 'girp_two'; name the file girp_two.json" in p for p in problems)
+    assert any("no_risk.json" in p and "risk" in p for p in problems)
+    templates = available_templates(tmp_path)
+    assert templates["soap"].title == "SOAP, Fakeview house style"
+    assert templates["birp"].title == builtin_templates()["birp"].title
+    assert template_by_key("dap_brief", tmp_path).title == "Brief DAP (Fakeview Practice)"
+    with pytest.raises(Invalid, match="unknown template 'misnamed'"):
+        template_by_key("misnamed", tmp_path)
+    with pytest.raises(Invalid, match="unknown template"):  # a path is never a key
+        template_by_key(str(tmp_path / "dap_brief.json"), tmp_path)
+    assert practice_templates(tmp_path / "absent")[1] == [
+        f"HEARTH_TEMPLATES_DIR {tmp_path / 'absent'} is not a folder"
+    ]
+    assert practice_templates(None) == ({}, [])

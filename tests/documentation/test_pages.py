@@ -184,6 +184,29 @@ def drafted_note(runtime, fake, browser):
     return b, draft_page(b, session_id)
 
 
+def test_a_practice_template_is_offered_and_drafts(runtime, fake, browser, tmp_path, monkeypatch):
+    from tests.documentation.test_drafting import practice_template
+
+    practice_template(tmp_path, "dap_brief", "Brief DAP (Fakeview Practice)")
+    (tmp_path / "broken.json").write_text("{not json")
+    monkeypatch.setattr(runtime.settings, "templates_dir", tmp_path)
+    grant_ai(runtime, fake, "maria")
+    b = browser("clin_a", fake)
+    session_id = session_page(b, fake.clients["maria"])
+    assert upload(b, session_id, TRANSCRIPT).status_code == 303
+    page = b.get(f"/sessions/{session_id}").text
+    assert '<option value="dap_brief">Brief DAP (Fakeview Practice) (this practice)</option>' in page
+    assert "template broken.json:" in page
+    note_id = draft_page(b, session_id, "dap_brief")
+    assert note_row(runtime, note_id).template == "dap_brief"
+    r = b.api("POST", f"/api/v1/sessions/{session_id}/drafts", json={"template": "dap_brief"})
+    assert r.status_code == 201, r.text
+    unknown = b.api("POST", f"/api/v1/sessions/{session_id}/drafts", json={"template": "nope"})
+    assert unknown.status_code == 422 and "unknown template 'nope'" in unknown.text
+    bad = b.form(f"/sessions/{session_id}/drafts", {"template": "../etc/passwd"})
+    assert bad.status_code == 422 and "unknown template" in bad.text
+
+
 def test_words_recognised_with_low_confidence_are_marked_for_review(runtime, fake, browser):
     b, note_id = drafted_note(runtime, fake, browser)
     assert "low confidence" not in b.get(f"/notes/{note_id}").text

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response, status
 from sqlalchemy.orm import Session
 
 from hearth.documentation import export, service
+from hearth.documentation.drafting.templates import template_by_key
 from hearth.documentation.models import ClinicalSession, Note, NoteAddendum, PlanItem, Transcript
 from hearth.documentation.schemas import (
     AddendumCreate,
@@ -249,11 +250,14 @@ def draft(
     request: Request,
     response: Response,
     db: Db,
+    rt: Rt,
     principal: CurrentUser,
     session_id: str,
     body: DraftRequest,
 ) -> Any:
     """Draft one note per client (per member in a group); needs ai_processing consent."""
+    folder = rt.settings.templates_dir
+    template_by_key(body.template, folder)  # an unknown template is refused before queueing
     if body.queue:
         row = service.get_session(db, principal, session_id)
         queue_draft(db, row.id, body.template)
@@ -267,6 +271,7 @@ def draft(
         template=body.template,
         density=body.density,
         quotes=body.quotes,
+        templates_dir=folder,
     )
     audit(request, "note.draft", record_type="note", record_ids=[n.id for n in notes])
     return [_note_out(db, principal, n) for n in notes]

@@ -19,7 +19,6 @@ SessionKind = Literal[
 ]
 Modality = Literal["in_person", "video", "audio_only"]
 ClientLocation = Literal["home", "other"]
-TemplateKey = Literal["soap", "dap", "birp", "girp", "intake", "discharge"]
 Density = Literal["brief", "standard", "detailed"]
 Quotes = Literal["none", "some", "many"]
 TranscriptFormat = Literal["vtt", "srt", "text", "json"]
@@ -131,7 +130,12 @@ class RolesConfirm(_In):
 class DraftRequest(_In):
     """Draft a note from the session's latest transcript."""
 
-    template: TemplateKey = "soap"
+    template: str = Field(
+        default="soap",
+        pattern=r"^[a-z][a-z0-9_]*$",
+        max_length=60,
+        description="soap, dap, birp, girp, intake, discharge, or a practice template's key",
+    )
     density: Density = "standard"
     quotes: Quotes = "some"
     queue: bool = Field(default=False, description="Draft in the background (202, no body)")

@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from hearth.db import utcnow
 from hearth.documentation import importers
 from hearth.documentation.drafting.engine import DraftOptions, draft_note
-from hearth.documentation.drafting.templates import get_template
+from hearth.documentation.drafting.templates import template_by_key
 from hearth.documentation.editing import edit_metrics
 from hearth.documentation.facts import COMPLEXITY_FACTORS, compute_facts
 from hearth.documentation.models import (
@@ -410,7 +411,7 @@ def draft_for_session(
     template: str = "soap",
     density: str = "standard",
     quotes: str = "some",
-    templates_dir: Iterable[Any] = (),
+    templates_dir: Path | None = None,
 ) -> list[Note]:
     """Draft one note per client (one per member in a group) from the latest transcript."""
     session_row = get_session(db, principal, session_id)
@@ -423,7 +424,7 @@ def draft_for_session(
     client_ids = session_client_ids(db, session_id)
     for cid in client_ids:
         require_consent(db, cid, "ai_processing")
-    tpl = get_template(template, tuple(templates_dir))
+    tpl = template_by_key(template, templates_dir)
     t = transcript_value(row)
     group = session_row.session_kind == "group"
     notes = []

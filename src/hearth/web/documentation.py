@@ -22,7 +22,10 @@ from starlette.datastructures import FormData
 from hearth.db import utcnow
 from hearth.documentation import service as docs
 from hearth.documentation.api import session_note_ids
-from hearth.documentation.drafting.templates import builtin_templates
+from hearth.documentation.drafting.templates import (
+    builtin_templates,
+    practice_templates,
+)
 from hearth.documentation.models import Note
 from hearth.errors import Conflict, ConsentRequired, Forbidden, Invalid
 from hearth.practice.agenda import AgendaRepository
@@ -31,12 +34,25 @@ from hearth.practice.profile import practice_time_zone
 from hearth.practice.repository import ClientRepository
 from hearth.security.permissions import Principal
 from hearth.security.users import clinician_names
-from hearth.web.deps import CurrentUser, Db, audit
+from hearth.web.deps import CurrentUser, Db, audit, get_runtime
 from hearth.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 TEMPLATES = ("soap", "dap", "birp", "girp", "intake", "discharge")
+
+
+def _template_choices(request: Request) -> tuple[list[tuple[str, str]], list[str]]:
+    """Built-in templates in their usual order, then the practice's own (HEARTH_TEMPLATES_DIR),
+    and what is wrong with practice files that cannot be used."""
+    folder = get_runtime(request).settings.templates_dir
+    own, problems = practice_templates(folder)
+    builtin = builtin_templates()
+    choices = [(k, (own.get(k) or builtin[k]).title) for k in TEMPLATES]
+    choices += [(k, f"{t.title} (this practice)") for k, t in own.items() if k not in builtin]
+    return choices, problems
+
+
 DENSITIES = ("brief", "standard", "detailed")
 QUOTES = ("none", "some", "many")
 MAX_UPLOAD_BYTES = 5_000_000
@@ -227,7 +243,7 @@ def _session_context(db: Session, principal: Principal, session_id: str) -> dict
         "lines": lines,
         "roles": [*roles, "other"],
         "notes": notes,
-        "templates": [(k, builtin_templates()[k].title) for k in TEMPLATES],
+        "templates": [],
         "densities": DENSITIES,
         "quotes": QUOTES,
         "tz": practice_time_zone(db),
@@ -245,6 +261,7 @@ def _session_page(
     **extra: Any,
 ) -> HTMLResponse:
     ctx = _session_context(db, principal, session_id)
+    ctx["templates"], ctx["template_problems"] = _template_choices(request)
     ctx.update(extra)
     audit(request, "session.read", record_type="session", record_ids=[session_id])
     if ctx["transcript"] is not None and ctx["speakers"]:
@@ -422,10 +439,14 @@ def draft_note(
 ) -> Response:
     """Draft the note(s); a missing ai_processing consent is explained with a link to consents."""
     try:
-        if template not in TEMPLATES:
-            raise Invalid(f"template must be one of {', '.join(TEMPLATES)}", where="template")
         notes = docs.draft_for_session(
-            db, principal, session_id, template=template, density=density, quotes=quotes
+            db,
+            principal,
+            session_id,
+            template=template,
+            density=density,
+            quotes=quotes,
+            templates_dir=get_runtime(request).settings.templates_dir,
         )
     except ConsentRequired as e:
         db.rollback()

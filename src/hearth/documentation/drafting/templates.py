@@ -86,6 +86,47 @@ def builtin_templates() -> dict[str, Template]:
     return {t.key: t for t in (_load(p) for p in sorted(BUILTIN.glob("*.json")))}
 
 
+def practice_templates(folder: Path | None) -> tuple[dict[str, Template], list[str]]:
+    """The practice's own templates (every ``*.json`` in HEARTH_TEMPLATES_DIR, the file named
+    after the template's key) and what is wrong with the files that cannot be used."""
+    found: dict[str, Template] = {}
+    problems: list[str] = []
+    if folder is None:
+        return found, problems
+    if not folder.is_dir():
+        return found, [f"HEARTH_TEMPLATES_DIR {folder} is not a folder"]
+    for path in sorted(folder.glob("*.json")):
+        try:
+            template = _load(path)
+        except Invalid as e:
+            problems.append(e.message)
+            continue
+        if template.key != path.stem:
+            problems.append(
+                f"template {path.name}: its key is {template.key!r}; name the file "
+                f"{template.key}.json"
+            )
+            continue
+        found[template.key] = template
+    return found, problems
+
+
+def available_templates(folder: Path | None) -> dict[str, Template]:
+    """Built-in templates and the practice's own (a practice file may replace a built-in)."""
+    return {**builtin_templates(), **practice_templates(folder)[0]}
+
+
+def template_by_key(key: str, folder: Path | None) -> Template:
+    """A template chosen by key in the app (never a path to a file)."""
+    templates = available_templates(folder)
+    if key not in templates:
+        raise Invalid(
+            f"unknown template {key!r}; use one of {', '.join(sorted(templates))}",
+            where="template",
+        )
+    return templates[key]
+
+
 def get_template(name: str, extra_dirs: tuple[Path, ...] = ()) -> Template:
     """A template by key (built-in or in a practice's template folder) or by file path."""
     path = Path(name)
