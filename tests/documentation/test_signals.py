@@ -262,3 +262,103 @@ def test_general_rule_families(question, text, rtype, status):
 )
 def test_figurative_no_risk(text):
     assert risks(two_lines(text)) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "rtype", "status"),
+    [
+        # a hedged amount or an opening filler does not make an admitted act uncertain
+        (
+            None,
+            "I don't know, I just burn my arm with a lighter most evenings.",
+            "self_harm",
+            "present",
+        ),
+        ("Any cutting since we last met?", "Three times, maybe four.", "self_harm", "present"),
+        (
+            "Do the thoughts of dying come up now?",
+            "Yes. Kind of every day.",
+            "suicidal_ideation",
+            "present",
+        ),
+        # a habit ("sometimes when …") or a plan already made is no condition
+        (
+            None,
+            "Sometimes when I'm on the platform I think about throwing myself under the train.",
+            "suicidal_ideation",
+            "present",
+        ),
+        (
+            None,
+            "My flatmate is away next week and I've made up my mind that's when I'll kill myself.",
+            "suicidal_ideation",
+            "present",
+        ),
+        # negation scope ends at the clause: the "haven't" belongs to another clause
+        (
+            None,
+            "I haven't eaten in days, and lately I've started wishing I could not wake up.",
+            "suicidal_ideation",
+            "present",
+        ),
+        # short answers: high frequency, a named target, where the means are, an echoed verb
+        ("Do you drink to cope with the evenings?", "Every night.", "substance_risk", "present"),
+        (
+            "Have you had thoughts of hurting someone?",
+            "My brother-in-law. Constantly.",
+            "harm_to_others",
+            "present",
+        ),
+        (
+            "Do you have access to anything you could use to kill yourself?",
+            "In my bathroom cabinet.",
+            "suicidal_ideation",
+            "present",
+        ),
+        (
+            "Do the voices tell you to harm anyone?",
+            "They tell me to hurt my neighbour.",
+            "psychosis",
+            "present",
+        ),
+        ("Does anybody at home hurt you?", "Just my older brother.", "abuse_neglect", "present"),
+        # a question set in the past gives the answer its time
+        (
+            "Were you hit when you were a child?",
+            "Yes, my uncle beat me with a belt.",
+            "abuse_neglect",
+            "historical",
+        ),
+        # "me by the arm" is the client as victim; "they" next to voices are the voices
+        (None, "She grabbed me by the hair again on Monday.", "abuse_neglect", "present"),
+        (None, "I hear voices at night, they say I'm worthless.", "psychosis", "present"),
+        # "can't remember if" is doubt, not a condition
+        (
+            "Have you driven drunk?",
+            "I can't remember if I was over the limit.",
+            "substance_risk",
+            "uncertain",
+        ),
+    ],
+)
+def test_structural_status_rules(question, text, rtype, status):
+    found = {(s.type, s.status) for s in risks(two_lines(text, question))}
+    assert (rtype, status) in found, found
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "absent"),
+    [
+        # people in general are not someone else's risk
+        (None, "I keep mixing pills and vodka, and I know people die like that.", "other_person"),
+        # the client hitting someone is harm to others, not abuse of someone else
+        (None, "Part of me wants to punch him in the face.", "other_person"),
+        # "I have to hand over my wages" is not the client harming anyone
+        ("Does your partner take your money?", "Yes. I have to hand over my pay.", "other_person"),
+        # an explicit condition still governs a decision
+        (None, "If the appeal fails I'll end it, I've decided.", "present"),
+    ],
+)
+def test_structural_status_rules_do_not_overfire(question, text, absent):
+    found = {s.status for s in risks(two_lines(text, question))}
+    assert absent not in found, found

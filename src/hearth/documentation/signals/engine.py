@@ -253,8 +253,24 @@ def _perpetrator_type(h: _Hit, low: str) -> str:
         return h.type
     before = low[h.sentence[0] : h.start]
     last_self = max((m.end() for m in SUBJECT_SELF.finditer(before)), default=-1)
-    last_other = max((m.end() for m in compiled().subjects_other.finditer(before)), default=-1)
-    if last_self > last_other and not re.search(r"\b(?:by|was|were|been)\b", low[h.start : h.end]):
+    last_other = max(
+        (
+            m.end()
+            for m in compiled().subjects_other.finditer(before)
+            if not _PREP_BEFORE.search(before[: m.start()])
+        ),
+        default=-1,
+    )
+    if re.search(r"\bpart of me\b", before):
+        last_self = max(last_self, before.rfind("part of me") + len("part of me"))
+    target = low[h.start : min(h.sentence[1], h.end + 30)]
+    if (
+        last_self > last_other
+        and not re.search(r"\b(?:by|was|were|been)\b", low[h.start : h.end])
+        and _OTHER_VICTIM.search(target)
+    ):
+        # the client is the actor and someone else the target ("I want to hit my son"),
+        # not "I have to hand over my wages"
         return "harm_to_others"
     return h.type
 
@@ -269,8 +285,23 @@ _OTHER_VICTIM = re.compile(
     r"mom|mum|mother|dad|father|toddler|grandma|grandmother|nan|stepson|stepdaughter)|"
     r"(?:his|her|their) \w+)\b"
 )
+_GENERIC_SUBJECTS = frozenset({"people", "everyone", "everybody", "nobody"})
 _SELF_VICTIM = re.compile(r"\b(?:me|us|my|our|myself|i)\b")
 _ZONE_CUT = re.compile(r",|;|\b(?:and|but|so|because|then|though|although|when|while)\b")
+
+
+SELF_ANY = re.compile(r"\b(?:i|me|my|myself|i'm|i've|i'd|i'll|im|ive)\b")
+_BARE_PRONOUN = re.compile(r"\b(?:he|she|they|it)\b")
+
+
+def _pronoun_subject_only(before: str) -> bool:
+    """The clause's other subject is a bare pronoun, with no named person before it."""
+    named = [
+        m
+        for m in compiled().subjects_other.finditer(before)
+        if not _BARE_PRONOUN.fullmatch(m.group(0)) and m.group(0) not in _GENERIC_SUBJECTS
+    ]
+    return not named
 
 
 def _subject_is_other(before: str) -> bool:
@@ -280,6 +311,8 @@ def _subject_is_other(before: str) -> bool:
     last_self = max((m.end() for m in SUBJECT_SELF.finditer(zone)), default=-1)
     last_other = -1
     for m in compiled().subjects_other.finditer(zone):
+        if m.group(0) in _GENERIC_SUBJECTS:
+            continue  # "that's how people overdose": nobody in particular
         if not _PREP_BEFORE.search(zone[: m.start()]):
             last_other = max(last_other, m.end())
     if last_other < 0 and last_self < 0 and cuts:
@@ -327,7 +360,7 @@ def _experiencer(h: _Hit, low: str) -> str:
         if words & SELF_WORDS:
             return "client"
     if h.type == "abuse_neglect":
-        if re.search(r"\b(?:by)\b", match):
+        if re.search(r"\b(?:by)\b", match) and not re.search(r"\b(?:me|us|myself) by\b", match):
             return "other" if _subject_is_other(before) else "client"
         if _OTHER_VICTIM.search(match):
             return "other"
@@ -335,6 +368,14 @@ def _experiencer(h: _Hit, low: str) -> str:
             return "client"
         return "client"
     if h.type == "psychosis" and words & {"me", "my", "myself"}:
+        return "client"
+    if (
+        h.type == "psychosis"
+        and _pronoun_subject_only(before)
+        and SELF_ANY.search(low[h.sentence[0] : h.sentence[1]])
+        and re.search(r"\b(?:they|it)\b[^,;]*$", before)
+    ):
+        # "the voices …, they comment on everything I do": "they" are the voices
         return "client"
     if h.type in ("harm_to_others", "substance_risk", "psychosis") and words & SELF_WORDS - {
         "me",
@@ -345,8 +386,31 @@ def _experiencer(h: _Hit, low: str) -> str:
     return "other" if _subject_is_other(before) else "client"
 
 
+_QUANTITY = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|\d+|a few|a couple|once|twice|"
+    r"every|each|most|always|all the time|daily|nightly|weekly|constantly|half|more|"
+    r"(?:an |a )?hour|(?:a |an )?(?:bottle|bag|packet|gram|pint|can)s?)\b"
+)
+# hedges that are not about the risk: a hedged amount ("twice, maybe three times", "sort of
+# always there") and a filler "I don't know," that opens an admission ("I don't know, I just …")
+_FILLER_HEDGE = re.compile(
+    r"\b(?:maybe|probably|perhaps|about|around|roughly|sort of|kind of|kinda|i guess|i think),? "
+    r"(?:like )?(?=" + _QUANTITY + r")"
+    r"|\bi (?:just |honestly |really )?(?:don'?t|do not|dont) know,\s*(?=(?:i just|i|just|like|so|"
+    r"it'?s|the|honestly)\b)(?!i (?:might|may|could|would|'d|don'?t know|can'?t|'m not sure))"
+    r"|\b(?:don'?t|do not) (?:even )?know (?=what'?s in|what (?:it|they) (?:is|are|was|were)|"
+    r"where|who|how (?:i|it) got)"
+)
+
+
+def _mask_fillers(text: str) -> str:
+    """The text with filler hedges blanked out (same length, so offsets hold)."""
+    return _FILLER_HEDGE.sub(lambda m: " " * len(m.group(0)), text)
+
+
 _EMBEDDED_IF = re.compile(
-    r"\b(?:know|sure|wonder|wondering|see|ask|asking|tell|decide|check)\s+(?:if|whether)\b"
+    r"\b(?:know|sure|wonder|wondering|see|ask|asking|tell|decide|check|remember|recall|"
+    r"work out|figure out)\s+(?:if|whether)\b"
 )
 _PAST_STOP = re.compile(
     r"\b(?:anymore|no longer|not since|haven'?t \w+(?: \w+)? (?:since|in|for)|in years|for years|"
@@ -389,6 +453,32 @@ _NEXT_TIME = re.compile(
 _CONDITIONAL_OPENING = re.compile(r"^\W*(?:\w+,? )?(?:if|unless|once|should)\b")
 
 
+_HABITUAL = re.compile(
+    r"\b(?:sometimes|whenever|every time|each time|always|usually|often|most (?:days|nights|"
+    r"times|mornings)|some (?:days|nights|mornings)|on bad days)\b"
+)
+_MODAL = re.compile(r"(?:'ll|'d)\b|\b(?:will|would|might|could|going to|gonna|shall)\b")
+# a plan already made is preparation, not a condition ("I've decided that's when …")
+_DECIDED = re.compile(
+    r"\b(?:i'?ve|i have|i) (?:already )?(?:decided|made up my mind|set (?:a|the) date|"
+    r"picked (?:a|the) (?:date|day)|chosen (?:a|the) (?:date|day|place))\b|"
+    r"\b(?:i'?ve|i have) (?:got|gotten) (?:everything|it all|the \w+) (?:ready|sorted|together)\b|"
+    r"\b(?:everything|it all)(?:'s| is) (?:ready|sorted|in place)\b"
+)
+
+
+_IF_CLAUSE = re.compile(r"\b(?:if|unless|should (?:i|the|my|he|she|they|it))\b")
+
+
+def _habitual(sentence: str) -> bool:
+    """ "Sometimes when I'm crossing the road I hope …": a habit, not a condition."""
+    return bool(_HABITUAL.search(sentence)) and not _MODAL.search(sentence)
+
+
+_PSEUDO_NEG = tuple(context_rules().negation.pseudo)
+_CLAUSE_SPLIT = re.compile(r",\s*(?:and|but|so|then)\b|;|[.!?]\s")
+
+
 def _risk_status(h: _Hit, low: str) -> tuple[str | None, list[str]]:
     """Status of a risk match from experiencer, negation, conditionals, time and hedges.
 
@@ -408,13 +498,23 @@ def _risk_status(h: _Hit, low: str) -> tuple[str | None, list[str]]:
     negated = h.negated or bool(c.following_neg.search(after))
     if h.negated and _only_answer_negation(sent_before):
         negated = bool(c.following_neg.search(after))
+    elif h.negated and not c.negation_any.search(_CLAUSE_SPLIT.split(before)[-1]):
+        # "I haven't slept in weeks, and lately I've started …": the "haven't" is another clause
+        match = low[h.start : h.end]
+        negated = bool(c.following_neg.search(after)) or (
+            bool(c.negation_any.match(match)) and not match.startswith(_PSEUDO_NEG)
+        )
     embedded = bool(_EMBEDDED_IF.search(context))
-    hedged = embedded or bool(c.uncertain.search(before + " " + after))
+    hedged = embedded or bool(c.uncertain.search(_mask_fillers(before + " " + after)))
     conditional = bool(
         _CONDITIONAL_OPENING.search(sentence) or c.hypothetical.search(context)
     ) and bool(_FUTURE.search(sentence))
     if _NEXT_TIME.search(sentence) and _FUTURE.search(sentence):
         conditional = True
+    if conditional and (
+        _habitual(sentence) or (_DECIDED.search(sentence) and not _IF_CLAUSE.search(sentence))
+    ):
+        conditional = False
     if h.mode == "protective":
         if not negated and not hedged:
             return None, ["a protective statement, not a risk"]
@@ -443,12 +543,18 @@ def _modifier_status(
     opening = (
         _CONDITIONAL_OPENING.search(sentence_text) or _NEXT_TIME.search(sentence_text)
     ) and _FUTURE.search(sentence_text)
+    if _DECIDED.search(sentence_text) and not negated and not _IF_CLAUSE.search(sentence_text):
+        return "present", ["a plan the client has already made"]
     if conditional and opening and not (negated and _NEVER.search(before)):
         return "hypothetical", ["a condition ('if …') governs it"]
     if negated:
         if _NEVER.search(before) or _NEVER.search(after):
             return "denied", ["denied by the client ('never')"]
-        if _PAST_STOP.search(context) or c.historical.search(context):
+        if embedded and _EMBEDDED_IF.search(before):
+            return "uncertain", ["an embedded question ('not sure if', 'don't know whether')"]
+        if (_PAST_STOP.search(context) or c.historical.search(context)) and not c.recent.search(
+            before + " " + after
+        ):
             return "historical", ["negated now, with a marker that it happened before"]
         if (hedged and not embedded) or _NEG_HEDGE.search(low):
             return "uncertain", ["negated but hedged"]
@@ -465,7 +571,7 @@ def _modifier_status(
         return "uncertain", ["hedged ('maybe', 'not sure', 'part of me')"]
     if _retrospective_after(low, h.sentence):
         return "historical", ["the next sentence places it in the past"]
-    if _UTTERANCE_HEDGE.search(low):
+    if _UTTERANCE_HEDGE.search(_mask_fillers(low)):
         return "uncertain", ["the client says elsewhere in the utterance that they are unsure"]
     return "present", ["stated about the client, now"]
 
@@ -514,6 +620,7 @@ _ANSWER_NEG = re.compile(
 _ANSWER_POS = re.compile(
     r"^\W*(?:(?:honestly|well|um|uh|oh|god),? )?"
     r"(?:yes|yeah|yep|yup|sometimes|a (?:little|bit|lot)|i have|i do|i did|i am|i'm|"
+    r"i'?ve (?!never|not|no\b)\w+|i had|"
     r"most days|most nights|often|every (?:single )?(?:day|night|morning)|"
     r"all (?:the time|day|night)|constantly|lately|i've been|i have been|uh-?huh|mm-?hmm|"
     r"a few times|once or twice|twice|three times|several times|more than|loads|pretty much|"
@@ -553,7 +660,8 @@ _ANSWER_HEDGE = re.compile(
     r"i'?ll try,? but|rather not say|not entirely)\b|\b(?:kind of|sort of|i think so|sometimes)\?)"
 )
 _ANSWER_PERSON = re.compile(
-    r"^\W*(?:my|their|his|her|our|a|one of my) (?:\w+ ){0,2}?(?:mum|mom|mother|dad|father|brother|"
+    r"^\W*(?:(?:only|just|mostly|mainly|usually|probably|well|um),? )?"
+    r"(?:my|their|his|her|our|a|one of my) (?:\w+ ){0,2}?(?:mum|mom|mother|dad|father|brother|"
     r"sister|son|daughter|husband|wife|partner|friend|mate|cousin|aunt|uncle|gran\w*|grand\w+|"
     r"boyfriend|girlfriend|flatmate|roommate|colleague|coworker|kids?|child|children|family|"
     r"nephew|niece|stepdad|stepmum|stepmom|stepfather|stepmother|ex|neighbou?r|oldest|youngest)\b"
@@ -600,6 +708,46 @@ def _question_about_other(question: str, rtype: str) -> bool:
     return True
 
 
+# the client would be the one to act ("thoughts about hurting anyone?", "at risk from you?")
+_CLIENT_ACTS = re.compile(
+    r"\b(?:you|you'?ve|you'?d|you'?ll)\b(?:\s+\w+){0,4}\s+(?:hurt|hurting|harm|harming|kill|"
+    r"killing|attack\w*|hit|hitting|stab\w*|get back at)\b|\bat risk from you\b|"
+    r"\b(?:anyone|anybody|someone) (?:you (?:want|might|would|could|feel))\b"
+)
+_PERSISTENCE = re.compile(r"\b(?:won'?t|don'?t|doesn'?t|can'?t|never|wouldn'?t) (?:ever )?stop\b")
+_LOCATED = re.compile(
+    r"^\W*(?:(?:yes|yeah|yep),? )?(?:(?:they'?re|it'?s|they are|it is|there'?s \w+|"
+    r"i keep (?:them|it)|i'?ve got (?:them|it|some)|i have (?:them|it|some))\s+)?"
+    r"(?:in|under|on top of|behind|inside|at the back of|in the back of) (?:my|the|our)\b"
+)
+_MEANS_QUESTION = re.compile(
+    r"\b(?:access|where (?:do|are|is|would)|keep|kept|stash\w*|have (?:any|the)|got (?:any|the)|"
+    r"to hand|at home|in the house)\b"
+)
+_HIGH_FREQUENCY = re.compile(
+    r"^\W*(?:(?:yes|yeah|honestly|well),? )?(?:daily|nightly|constantly|all the time|all day|"
+    r"every (?:single )?(?:day|night|morning|evening|weekend)|"
+    r"most (?:days|nights|mornings|evenings|weekends)|(?:twice|\w+ times) a day|"
+    r"from the (?:minute|moment) i wake)\b"
+)
+# an answer echoing the question's verb ("Do the voices tell you …?" "They tell me …")
+_QUESTION_VERB = re.compile(
+    r"^\W*(?:and |so )?(?:do|does|did|are|is|have|has|were|was)\s+(?:you|they|he|she|"
+    r"the \w+|your \w+)\s+(?:ever |still |also |really |sometimes )?([a-z]{3,})\b"
+)
+_ECHO_SUBJECT = r"(?:i|i'm|i've|they|they're|it|it's|he|she|we)"
+
+
+def _echo_answer(question: str, low: str) -> bool:
+    m = _QUESTION_VERB.search(question)
+    if m is None or m.group(1) in ("you", "your", "the", "any", "been", "had", "got", "going"):
+        return False
+    stem = re.escape(m.group(1)[:4])
+    return bool(
+        re.search(r"^\W*(?:(?:yes|yeah|well|um),? )?" + _ECHO_SUBJECT + r" (?:\w+ )?" + stem, low)
+    )
+
+
 _SELF_ANSWER = re.compile(
     r"^\W*(?:(?:yes|yeah|well|um),? )?(?:me|i do|i have|i am|i'm|myself|mine)\b"
 )
@@ -628,6 +776,8 @@ def _answer_status(text: str, question: str, rtype: str, inverted: bool) -> tupl
             return None
         return "other_person", "the question is about someone else"
     if _ANSWER_PERSON.search(low) and not re.match(r"^\W*(?:my|our) (?:own|whole)\b", low):
+        if rtype == "harm_to_others" and _CLIENT_ACTS.search(question):
+            return "present", "named who the client would harm"
         if (
             rtype == "abuse_neglect"
             and _ABOUT_CLIENT_VICTIM.search(question)
@@ -635,7 +785,7 @@ def _answer_status(text: str, question: str, rtype: str, inverted: bool) -> tupl
         ):
             return "present", "named who hurts the client"
         return "other_person", "answered about someone else"
-    if _ANSWER_HEDGE.search(low) or _EMBEDDED_IF.search(low):
+    if _ANSWER_HEDGE.search(_mask_fillers(low)) or _EMBEDDED_IF.search(low):
         return "uncertain", "answered with uncertainty"  # doubt beats a conditional
     if _HYPOTHETICAL_QUESTION.search(question) and not _ANSWER_NEG.search(low):
         return "hypothetical", "answered a question about what would happen"
@@ -660,7 +810,15 @@ def _answer_status(text: str, question: str, rtype: str, inverted: bool) -> tupl
             if inverted
             else ("present", "answered yes to the clinician's question")
         )
-    if _WH_QUESTION.search(question) and not inverted and not _has_negation(low):
+    if not inverted and _echo_answer(question, low) and not _has_negation(low.split(".")[0]):
+        return "present", "answered by repeating what was asked"
+    if not inverted and _MEANS_QUESTION.search(question) and _LOCATED.search(low):
+        return "present", "said where the means are"
+    if (
+        _WH_QUESTION.search(question)
+        and not inverted
+        and not _has_negation(_PERSISTENCE.sub(" ", low))
+    ):
         return "present", "answered what, where or how much"
     return None
 
@@ -810,7 +968,13 @@ def _risk_signals(
                 _MODAL_ANSWER.search(low) or (status == "present" and not _SUBJECT_ANY.search(low))
             ):
                 status, reasons = "hypothetical", ["answers a question about what would happen"]
-            elif status == "present" and _answer_past(low):
+            elif status == "present" and (
+                _answer_past(low)
+                or (
+                    c.historical.search(re.sub(r"\byou\b", "i", question))
+                    and not c.recent.search(low)
+                )
+            ):
                 status, reasons = "historical", ["the answer places it in the past"]
         if h.mode == "denial" and status not in ("denied", "historical"):
             continue
@@ -903,18 +1067,33 @@ def _answer_signals(
     out = []
     seen: set[str] = set()
     question_rules = c.questions + tuple(r for r in c.risk if r.mode == "risk")
-    asked = {h.type for h in _find_risk(asking, question_rules)}
+    asked_hits = _find_risk(asking, question_rules)
+    asked = {h.type for h in asked_hits}
+    own_act = [
+        g
+        for g in asked_hits
+        if g.type in ("suicidal_ideation", "self_harm")
+        and re.search(r"\b(?:yourself|your (?:own )?life)\b", asking[g.start : g.end])
+    ]
     for inverted, rules in ((True, c.inverted), (False, question_rules)):
         for h in _find_risk(asking, rules):
             if h.type == "substance_risk" and "suicidal_ideation" in asked:
                 continue
+            if h.type == "harm_to_others" and any(
+                g.start < h.end and h.start < g.end for g in own_act
+            ):
+                continue  # "plans to kill yourself" is not harm to others
             if h.type in own or h.type in seen:
                 continue
             verdict = _answer_status(utts[i].text, asking, h.type, inverted)
             if verdict is None:
                 continue
             status, reason = verdict
-            if h.mode == "mention" and status not in _MENTION_KEEP:
+            if (
+                h.mode == "mention"
+                and status not in _MENTION_KEEP
+                and not (status == "present" and _HIGH_FREQUENCY.search(lows[i]))
+            ):
                 continue
             seen.add(h.type)
             u = utts[i]
