@@ -362,3 +362,21 @@ def test_structural_status_rules(question, text, rtype, status):
 def test_structural_status_rules_do_not_overfire(question, text, absent):
     found = {s.status for s in risks(two_lines(text, question))}
     assert absent not in found, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yeah, psychology, I haven't really thought about which school.",
+        "I'll just try to hang around them less or something.",
+        "Maybe you could help me set a date to quit smoking.",
+        "I get up and check my phone, which makes me feel worse.",
+        "Do you think that's enough to make me say goodbye to cigarettes?",
+    ],
+)
+def test_everyday_talk_from_real_sessions_raises_no_risk(text):
+    """Phrasings seen in real counselling talk that broad risk words must not catch."""
+    t = assign_roles(
+        parse(f"Therapist: How was the week?\nClient: {text}\n"), clinician="Therapist"
+    )
+    assert [s for s in extract_signals(t) if s.kind == "risk"] == []
