@@ -112,6 +112,18 @@ class Page:
             self.unacked.pop(msg["seq"], None)
 
 
+def server_saw_the_drop(runtime, recording_id: str) -> None:
+    """Wait until the server has noted the dropped connection (it does so asynchronously);
+    only then may the test move the clock, or the drop would be stamped with the later time."""
+    deadline = time.monotonic() + 20
+    while True:
+        with runtime.db.transaction() as s:
+            if not s.get(Recording, recording_id).connected:
+                return
+        assert time.monotonic() < deadline, "the server never noticed the dropped connection"
+        time.sleep(0.02)  # polling until the server records the disconnect
+
+
 def test_no_audio_is_lost_through_a_five_minute_disconnect(runtime, world, live):
     cookie, csrf = sign_in(live.url, world.fp.emails["clin_a"])
     with httpx.Client(base_url=live.url, cookies={"hearth_session": cookie}) as http:
@@ -132,6 +144,7 @@ def test_no_audio_is_lost_through_a_five_minute_disconnect(runtime, world, live)
 
     asyncio.run(before_the_drop())
     assert len(page.unacked) == 3
+    server_saw_the_drop(runtime, rec["id"])
 
     # Five minutes offline: the page keeps recording into its store; the server's clock moves.
     offline = pcm_tone(300.0, freq=330.0, start=6.0)
@@ -179,6 +192,7 @@ def test_a_recording_left_for_an_hour_is_finished_with_what_arrived(runtime, wor
         ws.transport.abort()
 
     asyncio.run(stream_then_vanish())
+    server_saw_the_drop(runtime, rec["id"])
     live.clock.advance(minutes=61)
     assert sweep_now(runtime, live.clock())["finished"] == 1
     with runtime.db.transaction() as s:
