@@ -244,3 +244,26 @@ def test_every_demo_diagnosis_code_is_billable_icd10cm():
     for client in demo_data.CLIENTS:
         for code in client.diagnoses:
             assert icd.validate(code).code == code
+
+
+def test_the_demo_shows_a_practice_template_without_touching_a_configured_folder(
+    runtime, tmp_path, monkeypatch
+):
+    from hearth.documentation.drafting.templates import available_templates
+
+    seed(runtime)
+    own = runtime.settings.data_dir / "templates" / "dap_brief.json"
+    assert own.is_file()
+    assert runtime.settings.effective_templates_dir == own.parent
+    templates = available_templates(runtime.settings.effective_templates_dir)
+    assert templates["dap_brief"].title == "Brief DAP (demo practice template)"
+
+    seed(runtime, reset=True)  # the file is kept as it is (a practice may have edited it)
+    assert own.is_file()
+
+    configured = tmp_path / "practice-templates"
+    configured.mkdir()
+    monkeypatch.setattr(runtime.settings, "templates_dir", configured)
+    seed(runtime, reset=True)
+    assert list(configured.iterdir()) == []
+    assert runtime.settings.effective_templates_dir == configured

@@ -117,6 +117,14 @@ class Settings(BaseSettings):
         return self.media_dir or self.data_dir / "media"
 
     @property
+    def effective_templates_dir(self) -> Path | None:
+        """HEARTH_TEMPLATES_DIR, else a ``templates`` folder in the data folder if there is one."""
+        if self.templates_dir is not None:
+            return self.templates_dir
+        default = self.data_dir / "templates"
+        return default if default.is_dir() else None
+
+    @property
     def effective_master_key_file(self) -> Path:
         return self.master_key_file or self.data_dir / "master.key"
 

@@ -287,7 +287,9 @@ def test_practice_templates_are_offered_beside_the_built_in_ones(tmp_path):
     own, problems = practice_templates(tmp_path)
     assert sorted(own) == ["dap_brief", "soap"]
     assert any(p.startswith("template broken.json:") for p in problems)
-    assert any("misnamed.json: its key is 'girp_two'; name the file girp_two.json" in p for p in problems)
+    assert any(
+        "misnamed.json: its key is 'girp_two'; name the file girp_two.json" in p for p in problems
+    )
     assert any("no_risk.json" in p and "risk" in p for p in problems)
     templates = available_templates(tmp_path)
     assert templates["soap"].title == "SOAP, Fakeview house style"

@@ -195,7 +195,9 @@ def test_a_practice_template_is_offered_and_drafts(runtime, fake, browser, tmp_p
     session_id = session_page(b, fake.clients["maria"])
     assert upload(b, session_id, TRANSCRIPT).status_code == 303
     page = b.get(f"/sessions/{session_id}").text
-    assert '<option value="dap_brief">Brief DAP (Fakeview Practice) (this practice)</option>' in page
+    assert (
+        '<option value="dap_brief">Brief DAP (Fakeview Practice) (this practice)</option>' in page
+    )
     assert "template broken.json:" in page
     note_id = draft_page(b, session_id, "dap_brief")
     assert note_row(runtime, note_id).template == "dap_brief"

@@ -14,6 +14,7 @@ apply exactly as they do for people.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from hearth.demo import data
 from hearth.documentation import service as docs
+from hearth.documentation.drafting.templates import BUILTIN
 from hearth.documentation.models import Note
 from hearth.errors import Forbidden
 from hearth.security.permissions import Principal
@@ -279,3 +281,32 @@ def seed_notes(ctx: DemoContext) -> None:
     docs.import_transcript(db, riley, session_row.id, text=HANA_SESSION_SRT, filename="hana.srt")
     (hana_note,) = docs.draft_for_session(db, riley, session_row.id, template="birp")
     _sign(db, riley, _resolve_and_accept(db, riley, hana_note))
+
+
+DEMO_TEMPLATE_KEY = "dap_brief"
+
+
+def seed_templates(ctx: DemoContext) -> None:
+    """An example of a practice's own note template, so the template list shows one.
+
+    Written only when no HEARTH_TEMPLATES_DIR is configured, to ``templates/`` in the data
+    folder (the default practice template folder); an existing file is left alone."""
+    runtime = getattr(ctx, "runtime", None)
+    if runtime is None or runtime.settings.templates_dir is not None:
+        return
+    folder = runtime.settings.data_dir / "templates"
+    path = folder / f"{DEMO_TEMPLATE_KEY}.json"
+    if path.exists():
+        return
+    doc = json.loads((BUILTIN / "dap.json").read_text(encoding="utf-8"))
+    doc.update(
+        key=DEMO_TEMPLATE_KEY,
+        title="Brief DAP (demo practice template)",
+        version="1.0.0",
+        description=(
+            "An example practice template: the built-in DAP sections under the practice's own "
+            "name. Copy and edit it to make your own (see the admin guide)."
+        ),
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

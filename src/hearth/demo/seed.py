@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from hearth.db import utcnow
 from hearth.demo import data
-from hearth.demo.documentation import seed_notes
+from hearth.demo.documentation import seed_notes, seed_templates
 from hearth.demo.wipe import DEMO_STEP_PREFIX, demo_client_ids, demo_user_ids, wipe
 from hearth.documentation.capture.demo import seed_recording
 from hearth.errors import Conflict, Forbidden, NotFound
@@ -274,6 +274,7 @@ STEPS: list[tuple[str, Step]] = [
     ("week", seed_week),
     ("notes", seed_notes),
     ("recording", seed_recording),
+    ("templates", seed_templates),
 ]
 
 

@@ -256,7 +256,7 @@ def draft(
     body: DraftRequest,
 ) -> Any:
     """Draft one note per client (per member in a group); needs ai_processing consent."""
-    folder = rt.settings.templates_dir
+    folder = rt.settings.effective_templates_dir
     template_by_key(body.template, folder)  # an unknown template is refused before queueing
     if body.queue:
         row = service.get_session(db, principal, session_id)

@@ -44,7 +44,7 @@ def draft_key(transcript_id: str, template: str) -> str:
 def draft_session(session_id: str, template: str = "soap") -> str:
     """Draft the session's note(s) from its latest transcript; returns what happened."""
     try:
-        folder = current_runtime().settings.templates_dir
+        folder = current_runtime().settings.effective_templates_dir
         with job_transaction() as db:
             return draft_session_now(db, session_id, template, templates_dir=folder)
     except HearthError as e:  # consent missing, roles unconfirmed: rolled back, no retry

@@ -45,7 +45,7 @@ TEMPLATES = ("soap", "dap", "birp", "girp", "intake", "discharge")
 def _template_choices(request: Request) -> tuple[list[tuple[str, str]], list[str]]:
     """Built-in templates in their usual order, then the practice's own (HEARTH_TEMPLATES_DIR),
     and what is wrong with practice files that cannot be used."""
-    folder = get_runtime(request).settings.templates_dir
+    folder = get_runtime(request).settings.effective_templates_dir
     own, problems = practice_templates(folder)
     builtin = builtin_templates()
     choices = [(k, (own.get(k) or builtin[k]).title) for k in TEMPLATES]
@@ -446,7 +446,7 @@ def draft_note(
             template=template,
             density=density,
             quotes=quotes,
-            templates_dir=get_runtime(request).settings.templates_dir,
+            templates_dir=get_runtime(request).settings.effective_templates_dir,
         )
     except ConsentRequired as e:
         db.rollback()
