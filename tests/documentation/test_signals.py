@@ -380,3 +380,60 @@ def test_everyday_talk_from_real_sessions_raises_no_risk(text):
         parse(f"Therapist: How was the week?\nClient: {text}\n"), clinician="Therapist"
     )
     assert [s for s in extract_signals(t) if s.kind == "risk"] == []
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "rtype", "status"),
+    [
+        # euphemistic verbs and wishes for death by illness or accident
+        (None, "Some nights I think about topping myself.", "suicidal_ideation", "present"),
+        (None, "I'd honestly welcome a stroke right now.", "suicidal_ideation", "present"),
+        (None, "They'd all be fine with me out of the way.", "suicidal_ideation", "present"),
+        # self-harm outcome words and methods
+        (None, "I scrub my arms raw in the shower.", "self_harm", "present"),
+        (None, "I pinch my thighs until they bruise.", "self_harm", "present"),
+        # harm to others, abuse, substances, psychosis families
+        (None, "I want to cave his skull in.", "harm_to_others", "present"),
+        (None, "My nephew empties my savings account every month.", "abuse_neglect", "present"),
+        (None, "I've been chasing the dragon again.", "substance_risk", "present"),
+        (None, "The shadows on the wall keep forming faces.", "psychosis", "present"),
+        # hedges and ambivalence
+        (None, "I want to cut again, beats me why.", "self_harm", "uncertain"),
+        ("Do you want to hurt yourself?", "Yes and no.", "self_harm", "uncertain"),
+        ("Are you thinking about suicide?", "No clue, honestly.", "suicidal_ideation", "uncertain"),
+        (None, "I bang my head on the wall, is that self-harm?", "self_harm", "uncertain"),
+        # conditionals: supposing, in the event, what happens when
+        (
+            None,
+            "Supposing he leaves me, I'd throw myself off the car park roof.",
+            "suicidal_ideation",
+            "hypothetical",
+        ),
+        (
+            "What happens when your cousin comes round?",
+            "I'm going to batter him.",
+            "harm_to_others",
+            "hypothetical",
+        ),
+    ],
+)
+def test_lexical_families(question, text, rtype, status):
+    found = {(s.type, s.status) for s in risks(two_lines(text, question))}
+    assert (rtype, status) in found, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I sliced my finger on the bread knife.",
+        "I need to build up to it slowly at the gym.",
+        "I ran until my feet blistered.",
+        "I'd jump at the chance to go.",
+        "She bought a glass of wine for me.",
+        "That film made me want out of the cinema.",
+        "I'm scared I'll overdose on chocolate at Easter.",
+        "My dad is dependent on the bus to get to work.",
+    ],
+)
+def test_lexical_families_do_not_overfire(text):
+    assert [(s.type, s.status) for s in risks(two_lines(text))] == []

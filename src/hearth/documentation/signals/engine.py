@@ -77,6 +77,7 @@ class _Compiled:
     recent: re.Pattern[str]
     hypothetical: re.Pattern[str]
     uncertain: re.Pattern[str]
+    uncertain_utterance: re.Pattern[str]
     termination: re.Pattern[str]
     fiction: re.Pattern[str]
     following_neg: re.Pattern[str]
@@ -140,6 +141,9 @@ def compiled() -> _Compiled:
         recent=re.compile("|".join(ctx.recent)),
         hypothetical=re.compile("|".join(ctx.hypothetical)),
         uncertain=re.compile("|".join(ctx.uncertain)),
+        uncertain_utterance=re.compile(
+            "|".join((_UTTERANCE_HEDGE.pattern, *ctx.uncertain_utterance))
+        ),
         termination=_alt(re.escape(t) for t in ctx.negation.termination),
         fiction=re.compile("|".join(ctx.fiction)),
         following_neg=_alt(re.escape(t) for t in ctx.negation.following),
@@ -277,7 +281,8 @@ def _perpetrator_type(h: _Hit, low: str) -> str:
 
 _PREP_BEFORE = re.compile(
     r"(?:\b(?:outside|at|to|with|from|for|about|of|on|in|into|by|like|than|near|behind|"
-    r"visit|visited|call|called|text|texted|help|helped|met|love|miss|see|saw|hit|hits|hug)\s+)$"
+    r"visit|visited|call|called|text|texted|help|helped|met|love|miss|see|saw|hit|hits|hug|"
+    r"take|taking|took|steal|stealing|stole|nick|nicking|nicked|borrow|borrowing|using)\s+)$"
 )
 _OTHER_VICTIM = re.compile(
     r"\b(?:him|her|them|his|their|the (?:oldest|youngest|kids|children|baby|boy|girl)|"
@@ -448,7 +453,8 @@ _PSEUDO_IF = re.compile(
 _NEXT_TIME = re.compile(
     r"^\W*(?:\w+,? )?(?:next time|the next time|when (?:i|i'm|he|she|they|someone|my|the|it)\b|"
     r"once (?:i|i'm|he|she|they|my|the|it)\b|the day|the minute|the moment|as soon as|"
-    r"were (?:i|he|she|they) to|suppose|supposing|say (?:i|he|she|they|my|the))"
+    r"were (?:i|he|she|they) to|suppose|supposing|assuming|in case|in the event|if ever|"
+    r"should (?:i|he|she|they|my|the|it)|say (?:i|he|she|they|my|the))"
 )
 _CONDITIONAL_OPENING = re.compile(r"^\W*(?:\w+,? )?(?:if|unless|once|should)\b")
 
@@ -563,6 +569,8 @@ def _modifier_status(
         return "denied", ["negated by the client"]
     if embedded:
         return "uncertain", ["an embedded question ('not sure if', 'don't know whether')"]
+    if _SELF_QUESTION.search(sentence_text):
+        return "uncertain", ["the client asks whether it counts ('is that self-harm?')"]
     if c.historical.search(context) and not c.recent.search(before + " " + after):
         return "historical", ["a past time marker places it in the client's history"]
     if conditional:
@@ -571,9 +579,17 @@ def _modifier_status(
         return "uncertain", ["hedged ('maybe', 'not sure', 'part of me')"]
     if _retrospective_after(low, h.sentence):
         return "historical", ["the next sentence places it in the past"]
-    if _UTTERANCE_HEDGE.search(_mask_fillers(low)):
+    if c.uncertain_utterance.search(_mask_fillers(low)):
         return "uncertain", ["the client says elsewhere in the utterance that they are unsure"]
     return "present", ["stated about the client, now"]
+
+
+# the client asks back whether it counts: "Is it normal to …?", "…, is that abuse?"
+_SELF_QUESTION = re.compile(
+    r"^\W*(?:(?:so|but|and|like|um|honestly),? )?(?:is|am|was|does|should|can|could|would) "
+    r"(?:it|that|this|i|there|my|\w+ing)\b[^?]{0,160}\?"
+    r"|,\s*(?:is|was|does) (?:that|it|this)\b[^.?!]{0,40}\?"
+)
 
 
 # a standalone hedge anywhere in the utterance ("…, I don't know.", "I can't tell.")
@@ -618,8 +634,9 @@ _ANSWER_NEG = re.compile(
     r"i'?ve never|never (?:once|touched|ever))\b"
 )
 _ANSWER_POS = re.compile(
-    r"^\W*(?:(?:honestly|well|um|uh|oh|god),? )?"
-    r"(?:yes|yeah|yep|yup|sometimes|a (?:little|bit|lot)|i have|i do|i did|i am|i'm|"
+    r"^\W*(?:(?:honestly|well|um|uh|oh|god|physically|mentally|sadly|truthfully|actually),? )?"
+    r"(?:yes|yeah|yep|yup|sometimes|too (?:much|many)|way too (?:much|many)|first thing|"
+    r"a (?:little|bit|lot)|i have|i do|i did|i am|i'm|"
     r"i'?ve (?!never|not|no\b)\w+|i had|"
     r"most days|most nights|often|every (?:single )?(?:day|night|morning)|"
     r"all (?:the time|day|night)|constantly|lately|i've been|i have been|uh-?huh|mm-?hmm|"
@@ -667,7 +684,8 @@ _ANSWER_PERSON = re.compile(
     r"nephew|niece|stepdad|stepmum|stepmom|stepfather|stepmother|ex|neighbou?r|oldest|youngest)\b"
 )
 _HYPOTHETICAL_QUESTION = re.compile(
-    r"\b(?:what would|what do you think would|how would|what if|and if|what happens if|"
+    r"\b(?:what would|what do you think would|how would|what if|and if|what happens (?:if|when)|"
+    r"what then|then what|and when|"
     r"what will you do|what are you going to do|what'?s your plan|what'?s the plan|suppose|"
     r"if (?:you|he|she|they|the|it)|"
     r"would you|what'?s your plan if|how do you think you'?d|what might)\b"
@@ -714,7 +732,10 @@ _CLIENT_ACTS = re.compile(
     r"killing|attack\w*|hit|hitting|stab\w*|get back at)\b|\bat risk from you\b|"
     r"\b(?:anyone|anybody|someone) (?:you (?:want|might|would|could|feel))\b"
 )
-_PERSISTENCE = re.compile(r"\b(?:won'?t|don'?t|doesn'?t|can'?t|never|wouldn'?t) (?:ever )?stop\b")
+_PERSISTENCE = re.compile(
+    r"\b(?:won'?t|don'?t|doesn'?t|can'?t|never|wouldn'?t) (?:ever )?"
+    r"(?:stop|shut up|let up|go away|leave me alone)\b"
+)
 _LOCATED = re.compile(
     r"^\W*(?:(?:yes|yeah|yep),? )?(?:(?:they'?re|it'?s|they are|it is|there'?s \w+|"
     r"i keep (?:them|it)|i'?ve got (?:them|it|some)|i have (?:them|it|some))\s+)?"
@@ -748,6 +769,15 @@ def _echo_answer(question: str, low: str) -> bool:
     )
 
 
+# an admission or a "yes" later in a short first sentence ("Since Christmas, yes.", "I give in.")
+_ADMIT = re.compile(
+    r"\b(?:i'?m|i am|i'?ve been|i keep|i still) (?:\w+ )?(?:doing it|doing that)\b|"
+    r"\bi (?:just )?(?:give|gave) in\b|^[^.?!]{1,40},? (?:yes|yeah|yep)\b"
+)
+_SELF_ACT = re.compile(
+    r"^\W*(?:(?:then|well|yes|yeah|honestly),? )?(?:i'?ll|i'?d|i will|i would|i'?m going to|"
+    r"i'?m gonna|i'?m \w+ing)\b"
+)
 _SELF_ANSWER = re.compile(
     r"^\W*(?:(?:yes|yeah|well|um),? )?(?:me|i do|i have|i am|i'm|myself|mine)\b"
 )
@@ -785,7 +815,12 @@ def _answer_status(text: str, question: str, rtype: str, inverted: bool) -> tupl
         ):
             return "present", "named who hurts the client"
         return "other_person", "answered about someone else"
-    if _ANSWER_HEDGE.search(_mask_fillers(low)) or _EMBEDDED_IF.search(low):
+    masked = _mask_fillers(low)
+    if (
+        _ANSWER_HEDGE.search(masked)
+        or compiled().uncertain_utterance.search(masked)
+        or _EMBEDDED_IF.search(low)
+    ):
         return "uncertain", "answered with uncertainty"  # doubt beats a conditional
     if _HYPOTHETICAL_QUESTION.search(question) and not _ANSWER_NEG.search(low):
         return "hypothetical", "answered a question about what would happen"
@@ -804,7 +839,11 @@ def _answer_status(text: str, question: str, rtype: str, inverted: bool) -> tupl
             if inverted
             else ("denied", "answered no to the clinician's question")
         )
-    if _ANSWER_POS.search(low) or re.search(r"^\W*(?:once|twice|\w+ times)\b", low):
+    if (
+        _ANSWER_POS.search(low)
+        or re.search(r"^\W*(?:once|twice|\w+ times)\b", low)
+        or (_ADMIT.search(low) and not _has_negation(low))
+    ):
         return (
             ("denied", "answered yes to a safety question")
             if inverted
@@ -961,6 +1000,7 @@ def _risk_signals(
             and _question_about_other(question, h.type)
             and h.who not in ("myself", "i", "me", "my")
             and not _SELF_ANSWER.search(low)
+            and not _SELF_ACT.search(low)
         ):
             status, reasons = "other_person", ["the question is about someone else"]
         if question and status in ("present", "uncertain"):
@@ -990,6 +1030,23 @@ def _risk_signals(
             continue
         if h.mode != "risk" and any(g.mode == "risk" and g.type != h.type for g in same_sentence):
             continue
+        if status == "present" and any(
+            g.type == h.type and s2 == "uncertain" and g.sentence == h.sentence
+            for g, s2, _ in judged
+        ):
+            continue  # doubt beats a plain statement of the same risk in the same sentence
+        if (
+            h.type == "abuse_neglect"
+            and status == "other_person"
+            and any(
+                g.type == "harm_to_others"
+                and s2 != "other_person"
+                and g.start < h.end
+                and h.start < g.end
+                for g, s2, _ in judged
+            )
+        ):
+            continue  # "Hurt him. Badly.": the client would be the one to act
         if h.type in _SUPPRESSED_BY_SI and any(
             g.type == "suicidal_ideation" and g.mode == "risk" for g in same_sentence
         ):
@@ -1049,7 +1106,7 @@ def _question_before(utts: Sequence[Utterance], lows: Sequence[str], i: int) -> 
 
 _MODAL_ANSWER = re.compile(
     r"\b(?:i'd|i would|i'll|i will|i might|probably|then|i'm going to|i'd probably|"
-    r"will|would|gonna|going to)\b|(?:'ll|'d)\b"
+    r"will|would|gonna|going to|i'?m \w+ing)\b|(?:'ll|'d)\b"
 )
 # an answer without a subject ("Hang myself in the garage.") continues the question's clause
 _SUBJECT_ANY = re.compile(r"\b(?:i|i'm|i've|im|ive|he|she|they|we|it's|there's|it)\b")

@@ -133,10 +133,13 @@ class ContextRules(_Strict):
     recent: list[str]
     hypothetical: list[str]
     uncertain: list[str]
+    uncertain_utterance: list[str] = []
     fiction: list[str]
     other_experiencer: Experiencer
 
-    @field_validator("historical", "recent", "hypothetical", "uncertain", "fiction")
+    @field_validator(
+        "historical", "recent", "hypothetical", "uncertain", "uncertain_utterance", "fiction"
+    )
     @classmethod
     def _regexes(cls, v: list[str]) -> list[str]:
         return _check_regexes(v)
