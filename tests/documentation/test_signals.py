@@ -437,3 +437,132 @@ def test_lexical_families(question, text, rtype, status):
 )
 def test_lexical_families_do_not_overfire(text):
     assert [(s.type, s.status) for s in risks(two_lines(text))] == []
+
+
+# voice families (dev5): dialect, limited English, formal understatement, faith language,
+# service jargon; the sentences below are written for these tests, not taken from any set
+@pytest.mark.parametrize(
+    ("question", "text", "rtype", "status"),
+    [
+        # dialect "meself" / possessive "me"
+        (None, "Some nights I think about topping meself, mate.", "suicidal_ideation", "present"),
+        (None, "Been putting fags out on me leg again.", "self_harm", "present"),
+        (None, "Me cousin says he's gonna top himself.", "suicidal_ideation", "other_person"),
+        # limited English: missing auxiliaries, present for future
+        (None, "Every day I think how to finish my life.", "suicidal_ideation", "present"),
+        (None, "I am so tired to live, I want sleep and not wake.", "suicidal_ideation", "present"),
+        (
+            None,
+            "When my contract finish, I think I jump from the balcony.",
+            "suicidal_ideation",
+            "hypothetical",
+        ),
+        (
+            "If she leave you, what you do?",
+            "I drink again, all night.",
+            "substance_risk",
+            "hypothetical",
+        ),
+        # "before" meaning "in the past", "now no"
+        (
+            "You cut yourself before?",
+            "Before, yes, in my school. Now no.",
+            "self_harm",
+            "historical",
+        ),
+        # faith phrasing
+        (None, "Every night I beg the Lord to call me home.", "suicidal_ideation", "present"),
+        (
+            None,
+            "I am ready to be with Jesus, I don't want this life anymore.",
+            "suicidal_ideation",
+            "present",
+        ),
+        (
+            None,
+            "I used to whip myself for my sins, but that's behind me since I got saved.",
+            "self_harm",
+            "historical",
+        ),
+        # formal understatement
+        (
+            None,
+            "I should not much mind if my heart gave out in my sleep.",
+            "suicidal_ideation",
+            "present",
+        ),
+        (None, "I feel I have outstayed my welcome in this world.", "suicidal_ideation", "present"),
+        (None, "Were my wife to pass, I could not go on.", "suicidal_ideation", "hypothetical"),
+        # service jargon and short answers
+        (
+            "Any thoughts of killing yourself?",
+            "Affirmative. Most nights.",
+            "suicidal_ideation",
+            "present",
+        ),
+        ("Any thoughts of killing yourself?", "Negative.", "suicidal_ideation", "denied"),
+        ("Any self-harm this month?", "Certainly not.", "self_harm", "denied"),
+        ("Do you hear voices?", "Depends what you mean.", "psychosis", "uncertain"),
+        # echo-question denial
+        (None, "Top myself? Nah, not a chance.", "suicidal_ideation", "denied"),
+        # condition in the sentence before
+        (
+            None,
+            "If they repossess the house, that's it. I'll end it.",
+            "suicidal_ideation",
+            "hypothetical",
+        ),
+        # reported speech with non-standard grammar
+        (None, "My husband say he will kill himself if I go.", "suicidal_ideation", "other_person"),
+        (
+            None,
+            "A lad from my old regiment shot himself at Christmas.",
+            "suicidal_ideation",
+            "other_person",
+        ),
+        # slang and street names
+        (
+            None,
+            "Every weekend I'm getting properly wasted at the park.",
+            "substance_risk",
+            "present",
+        ),
+        (None, "I've been taking my nan's diazepam to sleep.", "substance_risk", "present"),
+        (None, "They've got drones over the house watching me.", "psychosis", "present"),
+    ],
+)
+def test_voice_families(question, text, rtype, status):
+    found = {(s.type, s.status) for s in risks(two_lines(text, question))}
+    assert (rtype, status) in found, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I nearly killed myself laughing at the wedding.",
+        "She's slaying it at her new job.",
+        "Every day is a dying to self, as our pastor says.",
+        "I'm scared of falling, I don't want to fall on the ice.",
+        "My granddad is on morphine for his pain and the nurses manage it.",
+        "Dad's never once raised a hand to me.",
+        "I heard someone call my name at the market, it was my cousin.",
+        "We had a seminar on suicide prevention at work.",
+        "Tough job, but it was character building and I've got the scars to show for it.",
+        "I'd love to go home to my mum's for Christmas.",
+        "My body just gave out halfway up the hill.",
+        "That's me sorted for lunch, cheers.",
+        "The voice on the phone told me to hold.",
+        "The van got smashed in the car park.",
+        "We'll deck the halls next week.",
+        "He struck the ball with his left foot.",
+        "She had another go with the hoover.",
+        "I take diazepam for my anxiety, as prescribed.",
+        "Do you drink coffee? Every day, two cups.",
+        "I wrote my gran a letter for her birthday.",
+        "I don't want to fall on the ice again.",
+        "I want to go to him, he's my dad.",
+    ],
+)
+def test_voice_families_do_not_overfire(text):
+    # a denial ("never raised a hand to me") may be reported; nothing else may
+    assert [(s.type, s.status) for s in risks(two_lines(text)) if s.status != "denied"] == []

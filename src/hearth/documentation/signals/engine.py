@@ -36,12 +36,30 @@ OTHER_PRONOUNS = frozenset(
     }
 )
 VICTIM_SELF = frozenset({"me", "us", "myself"})
-SUBJECT_SELF = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|im|ive)\b")
+# "me and my cousin are gonna …": the client is among the subjects
+SUBJECT_SELF = re.compile(
+    r"\b(?:i|i'm|i've|i'd|i'll|im|ive)\b|"
+    r"\b(?:me|myself) and (?:my |the )?\w+ (?:are|were|will|gonna)\b"
+)
+
+
+# dialect forms rewritten to the standard word of the same length (so offsets hold):
+# "meself" is "myself", and a possessive "me" ("me arm", "me brother") is "my"
+_DIALECT_REFL = re.compile(r"\bmeself\b")
+_DIALECT_POSS = re.compile(
+    r"\bme(?= (?:own|old|arm|arms|hand|hands|wrist|wrists|leg|legs|head|face|tooth|teeth|"
+    r"pockets?|brother|sister|mum|mam|dad|da|son|daughter|wife|missus|mate|mates|nan|"
+    r"cousin|uncle|auntie|apprentice|boss|gaffer|kids|lad|girl|fella|ex|body|skin|"
+    r"stomach|thigh|thighs|knuckles|pills|tablets|meds|van|life)\b)"
+)
 
 
 def _norm(text: str) -> str:
     """Lower-case with straight apostrophes (same length, so offsets hold)."""
-    return text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    low = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    if "me" in low:
+        low = _DIALECT_POSS.sub("my", _DIALECT_REFL.sub("myself", low))
+    return low
 
 
 _WORD_START = r"(?<![\w'])"
@@ -287,7 +305,8 @@ _PREP_BEFORE = re.compile(
 _OTHER_VICTIM = re.compile(
     r"\b(?:him|her|them|his|their|the (?:oldest|youngest|kids|children|baby|boy|girl)|"
     r"my (?:son|daughter|kids?|child|children|baby|brother|sister|"
-    r"mom|mum|mother|dad|father|toddler|grandma|grandmother|nan|stepson|stepdaughter)|"
+    r"mom|mum|mother|dad|father|toddler|grandma|grandmother|nan|stepson|stepdaughter|"
+    r"wife|husband|partner|gran|grandad|granddad|grandfather)|"
     r"(?:his|her|their) \w+)\b"
 )
 _GENERIC_SUBJECTS = frozenset({"people", "everyone", "everybody", "nobody"})
@@ -329,7 +348,9 @@ def _subject_is_other(before: str) -> bool:
 _REPORTED = re.compile(
     r"\b(?:said|says|say|told (?:me|us|the \w+|my \w+)|keeps? (?:saying|posting|texting)|"
     r"texted|messaged|posted|wrote|admitted|confided|swore|swears|screamed|shouted|"
-    r"threatened|rang me|called me)\b(?! (?:to )?(?:you|that you))"
+    r"threatened|rang me|called me|"
+    r"(?:sends?|sent|texts?) me (?:these |those |a |the )?(?:messages?|texts?|stuff|things))\b"
+    r"(?! (?:to )?(?:you|that you))"
 )
 
 
@@ -340,7 +361,7 @@ def _reported_other(before: str) -> bool:
         if re.search(r"\b(?:i|we)\s*(?:\w+ )?$", frame):
             return False
         tail = before[m.end() :]
-        if re.search(r"\b(?:but|and) i\b|[.;]", tail):
+        if re.search(r"\b(?:but|and) i\b|[.;]|^\s+(?:no|yes|not|nothing)\b[^,]*,\s*i\b", tail):
             return False
         return _subject_is_other(frame)
     return False
@@ -415,7 +436,7 @@ def _mask_fillers(text: str) -> str:
 
 _EMBEDDED_IF = re.compile(
     r"\b(?:know|sure|wonder|wondering|see|ask|asking|tell|decide|check|remember|recall|"
-    r"work out|figure out)\s+(?:if|whether)\b"
+    r"work out|figure out)\s+(?:(?:anymore|any more|really|even|honestly)\s+)?(?:if|whether)\b"
 )
 _PAST_STOP = re.compile(
     r"\b(?:anymore|no longer|not since|haven'?t \w+(?: \w+)? (?:since|in|for)|in years|for years|"
@@ -443,7 +464,10 @@ _NEVER = re.compile(r"\b(?:never|not even|not ever|nobody has ever|no one has ev
 _FUTURE = re.compile(
     r"(?:'ll|'d)\b|\b(?:will|won'?t|would|wouldn'?t|might|may|could|going to|gonna|shall|"
     r"'m going to|is the day|that'?s it|there'?s nothing|nothing (?:left|keeping))\b|"
-    r"\b(?:i'?m|im|i am) (?:\w+ )?\w+ing\b"
+    r"\b(?:i'?m|im|i am) (?:\w+ )?\w+ing\b|"
+    # limited English and formal registers: "I think I jump", "I can see myself …", "I expect"
+    r"\bi think i (?:\w+ )?(?:jump|die|kill|go|take|drink|hit|do|finish|cut)\b|"
+    r"\bcan (?:see myself|imagine)\b|\bshould rather\b|\b(?:i )?(?:fully )?(?:expect|suspect)\b"
 )
 # "if I'm honest", "as if", "even if": an "if" that sets no condition
 _PSEUDO_IF = re.compile(
@@ -451,7 +475,8 @@ _PSEUDO_IF = re.compile(
     r"if that makes sense|if you (?:know what i mean|like|ask me|must know)|what if i told you)\b"
 )
 _NEXT_TIME = re.compile(
-    r"^\W*(?:\w+,? )?(?:next time|the next time|when (?:i|i'm|he|she|they|someone|my|the|it)\b|"
+    r"^\W*(?:\w+,? )?(?:next time|the next time|"
+    r"when (?:i|i'm|he|she|they|someone|my|the|it)\b(?! (?:was|were|used to|had|did)\b)|"
     r"once (?:i|i'm|he|she|they|my|the|it)\b|the day|the minute|the moment|as soon as|"
     r"were (?:i|he|she|they) to|suppose|supposing|assuming|in case|in the event|if ever|"
     r"should (?:i|he|she|they|my|the|it)|say (?:i|he|she|they|my|the))"
@@ -485,6 +510,24 @@ _PSEUDO_NEG = tuple(context_rules().negation.pseudo)
 _CLAUSE_SPLIT = re.compile(r",\s*(?:and|but|so|then)\b|;|[.!?]\s")
 
 
+# the client echoes the topic as a question and answers it: "Suicide? No, no." "Kill myself? Nah."
+_ECHO_DENIAL = re.compile(
+    r"[^.?!]{0,20}\?\s*(?:no|nah|nope|never|god,? no|no way|not on your life|not a chance|"
+    r"heavens,? no|certainly not|absolutely not|of course not)\b"
+)
+# a previous sentence of the same utterance that opens with a condition and has no result
+_PREV_IF = re.compile(r"^\W*(?:if|unless|should|were \w+(?: \w+)? to)\b[^.?!]*[.!]\W*$")
+
+
+def _condition_before(low: str, sent: tuple[int, int]) -> bool:
+    """ "If the VA turns me down again, I'm done. I'll end it.": the condition in the sentence
+    before carries over to a result stated with a modal ("I'll …")."""
+    prev = low[max(0, sent[0] - 200) : sent[0]]
+    prev = re.split(r"(?<=[.!?])\s", prev.rstrip())[-1] if prev.strip() else ""
+    prev = _PSEUDO_IF.sub(" ", prev)
+    return bool(prev and _PREV_IF.search(prev) and not _MODAL.search(prev.split(",")[0]))
+
+
 def _risk_status(h: _Hit, low: str) -> tuple[str | None, list[str]]:
     """Status of a risk match from experiencer, negation, conditionals, time and hedges.
 
@@ -496,6 +539,8 @@ def _risk_status(h: _Hit, low: str) -> tuple[str | None, list[str]]:
         status: str | None = "other_person"
         reasons = ["someone other than the client is the experiencer"]
         return (status if h.mode == "risk" or h.negated is False else None), reasons
+    if _ECHO_DENIAL.match(low, h.end) and len(low[h.sentence[0] : h.start].strip()) <= 15:
+        return "denied", ["the client repeats the question and says no ('Kill myself? Nah.')"]
     sentence = _PSEUDO_IF.sub(" ", low[h.sentence[0] : h.sentence[1]])
     sent_before = low[h.sentence[0] : h.start]
     sent_after = low[h.end : h.sentence[1]]
@@ -517,6 +562,8 @@ def _risk_status(h: _Hit, low: str) -> tuple[str | None, list[str]]:
     ) and bool(_FUTURE.search(sentence))
     if _NEXT_TIME.search(sentence) and _FUTURE.search(sentence):
         conditional = True
+    if _condition_before(low, h.sentence) and _MODAL.search(sentence) and not h.negated:
+        conditional = True  # "If the claim is denied again, I'm done. I'll end it."
     if conditional and (
         _habitual(sentence) or (_DECIDED.search(sentence) and not _IF_CLAUSE.search(sentence))
     ):
@@ -596,7 +643,8 @@ _SELF_QUESTION = re.compile(
 _UTTERANCE_HEDGE = re.compile(
     r"\b(?:i (?:\w+ )?(?:don'?t|do not) (?:\w+ )?know(?! why| how to| what to do)|"
     r"(?:i'?m|i am) (?:\w+ )?not (?:\w+ )?sure|"
-    r"can'?t (?:\w+ )?(?:tell|say)(?! (?:anyone|anybody|my|him|her|them))|"
+    r"can'?t (?:\w+ )?(?:tell|say)"
+    r"(?! (?:anyone|anybody|my|him|her|them)| (?:that )?i (?:do|have|am|did)\b)|"
     r"hard to say|no idea|back and forth|idk|dunno|part of me|two minds|"
     r"i can'?t be (?:sure|certain))\b"
 )
@@ -631,11 +679,13 @@ _ANSWER_NEG = re.compile(
     r"i (?:haven'?t|have not|don'?t|do not|wouldn'?t|would not|won'?t|never|didn'?t|am not|'m not)|"
     r"i'm not|definitely not|absolutely not|of course not|not this week|not me|no one|nobody|"
     r"not even|not once|not a chance|(?:ha|haha|god|hell),? no|it'?s never|that'?s not me|"
-    r"i'?ve never|never (?:once|touched|ever))\b"
+    r"i'?ve never|never (?:once|touched|ever)|negative|certainly not|not on your life|"
+    r"god forbid|no plan|not this|heavens,? no|not in the least)\b"
 )
 _ANSWER_POS = re.compile(
     r"^\W*(?:(?:honestly|well|um|uh|oh|god|physically|mentally|sadly|truthfully|actually),? )?"
-    r"(?:yes|yeah|yep|yup|sometimes|too (?:much|many)|way too (?:much|many)|first thing|"
+    r"(?:yes|yeah|yep|yup|ya|yah|affirmative|roger(?: that)?|correct|indeed|sometimes|"
+    r"too (?:much|many)|way too (?:much|many)|first thing|"
     r"a (?:little|bit|lot)|i have|i do|i did|i am|i'm|"
     r"i'?ve (?!never|not|no\b)\w+|i had|"
     r"most days|most nights|often|every (?:single )?(?:day|night|morning)|"
@@ -668,15 +718,23 @@ _ANSWER_HEDGE = re.compile(
     r"(?:\b(?:part of me|back and forth|straight answer|two minds|i might,? i might not|"
     r"haven'?t decided|is that what you|what you'?d call|i wish i could|can'?t say i wouldn'?t|"
     r"i (?:\w+ )?(?:don'?t|do not) (?:\w+ )?know|(?:i'?m|i am) (?:\w+ )?not (?:\w+ )?sure|"
-    r"can'?t (?:\w+ )?(?:say|tell|be (?:sure|certain))|i don'?t think so\?|probably not|"
+    r"can'?t (?:\w+ )?(?:say|tell|be (?:sure|certain))(?! (?:that )?i (?:do|have|am|did)\b)|"
+    r"i don'?t think so\?|probably not|"
     r"kind of|sort of|idk|dunno)\b|"
     r"\b(?:maybe|perhaps|not sure|don'?t (?:really |honestly )?know|hard to (?:say|tell)|"
     r"i guess|"
-    r"could be|can'?t promise|not certain|unsure|i can'?t (?:really )?(?:say|tell)|possibly|"
+    r"could be|can'?t promise|not certain|unsure|"
+    r"i can'?t (?:really )?(?:say|tell)(?! (?:that )?i (?:do|have|am|did)\b)|"
+    r"possibly|"
     r"can'?t (?:really )?tell|can'?t say for sure|who knows|no idea|lost count|it'?s complicated|"
-    r"i'?ll try,? but|rather not say|not entirely)\b|\b(?:kind of|sort of|i think so|sometimes)\?)"
+    r"i'?ll try,? but|rather not say|not entirely|depends(?: on| what)|can'?t rule (?:it|that) out|"
+    r"cannot say (?:no|yes)|god (?:only )?knows|can'?t call it|toss-up|"
+    r"couldn'?t (?:honestly |really )?(?:say|tell))\b|\b(?:kind of|sort of|i think so|sometimes)\?)"
 )
 _ANSWER_PERSON = re.compile(
+    r"^\W*(?:wife|husband|partner|boyfriend|girlfriend|mum|mom|dad|father|mother|son|daughter|"
+    r"brother|sister|stepdad|stepmum|stepmom|uncle|ex)\s*[.,;]|"
+    r"^\W*(?:a )?(?:kid|guy|girl|lad|bloke|woman|man|friend|mate) (?:in|from|at) (?:my|the) \w+|"
     r"^\W*(?:(?:only|just|mostly|mainly|usually|probably|well|um),? )?"
     r"(?:my|their|his|her|our|a|one of my) (?:\w+ ){0,2}?(?:mum|mom|mother|dad|father|brother|"
     r"sister|son|daughter|husband|wife|partner|friend|mate|cousin|aunt|uncle|gran\w*|grand\w+|"
@@ -684,10 +742,12 @@ _ANSWER_PERSON = re.compile(
     r"nephew|niece|stepdad|stepmum|stepmom|stepfather|stepmother|ex|neighbou?r|oldest|youngest)\b"
 )
 _HYPOTHETICAL_QUESTION = re.compile(
-    r"\b(?:what would|what do you think would|how would|what if|and if|what happens (?:if|when)|"
+    r"\b(?:what would|what do you think would|"
+    r"how would(?! you (?:describe|rate|say|put|sum up|characteri[sz]e))|what if|and if|"
+    r"what happens (?:if|when)|"
     r"what then|then what|and when|"
     r"what will you do|what are you going to do|what'?s your plan|what'?s the plan|suppose|"
-    r"if (?:you|he|she|they|the|it)|"
+    r"if (?:you|your|he|she|they|the|it)|what (?:you|will you|would you) do|"
     r"would you|what'?s your plan if|how do you think you'?d|what might)\b"
 )
 _ABOUT_CLIENT_VICTIM = re.compile(
@@ -965,6 +1025,8 @@ def extract_signals(transcript: Transcript) -> list[Signal]:
     return _merge(raw)
 
 
+# "What would your husband do …?" "He will beat me.": the client is the victim
+_VICTIM_ME = re.compile(r"\b(?:me|us|myself)\b")
 _MENTION_KEEP = frozenset({"denied", "historical", "hypothetical", "uncertain"})
 _SUPPRESSED_BY_SI = frozenset({"self_harm", "substance_risk"})
 
@@ -999,6 +1061,7 @@ def _risk_signals(
             and status not in ("other_person", "denied")
             and _question_about_other(question, h.type)
             and h.who not in ("myself", "i", "me", "my")
+            and not (h.type == "abuse_neglect" and _VICTIM_ME.search(low[h.start : h.end]))
             and not _SELF_ANSWER.search(low)
             and not _SELF_ACT.search(low)
         ):
@@ -1106,7 +1169,11 @@ def _question_before(utts: Sequence[Utterance], lows: Sequence[str], i: int) -> 
 
 _MODAL_ANSWER = re.compile(
     r"\b(?:i'd|i would|i'll|i will|i might|probably|then|i'm going to|i'd probably|"
-    r"will|would|gonna|going to|i'?m \w+ing)\b|(?:'ll|'d)\b"
+    r"will|would|gonna|going to|i'?m \w+ing)\b|(?:'ll|'d)\b|"
+    # limited English answers a "what would you do" question in the present simple ("I drink
+    # again", "I hit my head on the wall")
+    r"^\W*i (?!(?:am|was|were|have|had|did|already|used|never|don'?t|didn'?t|do|feel|think|"
+    r"know)\b)[a-z]+(?<!ed)\b"
 )
 # an answer without a subject ("Hang myself in the garage.") continues the question's clause
 _SUBJECT_ANY = re.compile(r"\b(?:i|i'm|i've|im|ive|he|she|they|we|it's|there's|it)\b")
