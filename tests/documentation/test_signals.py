@@ -566,3 +566,34 @@ def test_voice_families(question, text, rtype, status):
 def test_voice_families_do_not_overfire(text):
     # a denial ("never raised a hand to me") may be reported; nothing else may
     assert [(s.type, s.status) for s in risks(two_lines(text)) if s.status != "denied"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He took me home after the party.",
+        "I hit my head on the cupboard door this morning.",
+        "I've started cutting my hair short.",
+        "I need to whip myself into shape before the wedding.",
+        "My parents are tracking my phone, it's so annoying.",
+        "I'm going to jump that fence to get the ball back.",
+    ],
+)
+def test_ordinary_accidents_and_chores_raise_no_risk(text):
+    t = assign_roles(
+        parse(f"Therapist: How was the week?\nClient: {text}\n"), clinician="Therapist"
+    )
+    assert [s for s in extract_signals(t) if s.kind == "risk"] == []
+
+
+def test_a_prayer_to_be_taken_is_a_passive_wish():
+    t = assign_roles(
+        parse(
+            "Therapist: How was the week?\nClient: Some nights I pray, God please take me home.\n"
+        ),
+        clinician="Therapist",
+    )
+    risks = [s for s in extract_signals(t) if s.kind == "risk"]
+    assert [(s.type, s.subtype, s.status) for s in risks] == [
+        ("suicidal_ideation", "passive", "present")
+    ]
