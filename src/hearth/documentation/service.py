@@ -343,22 +343,18 @@ def reassign_speakers(
     their text."""
     row = get_transcript(db, principal, transcript_id)
     _clinician_of(principal)
-    known = {u["id"] for u in row.utterances}
-    clean: dict[str, str] = {}
+    current = {u["id"]: u["speaker"] for u in row.utterances}
+    changed: dict[str, str] = {}
     for utt_id, label in moves.items():
-        if utt_id not in known:
+        if utt_id not in current:
             raise Invalid(f"no utterance {utt_id} in this transcript", where=utt_id)
         label = " ".join(str(label).split())
         if not label or len(label) > MAX_SPEAKER_LABEL:
             raise Invalid(
                 f"{utt_id}: a speaker name needs 1 to {MAX_SPEAKER_LABEL} characters", where=utt_id
             )
-        clean[utt_id] = label
-    changed = {
-        k: v
-        for k, v in clean.items()
-        if v != next(u["speaker"] for u in row.utterances if u["id"] == k)
-    }
+        if label != current[utt_id]:
+            changed[utt_id] = label
     if not changed:
         return row
     roles = dict(row.speaker_roles)
