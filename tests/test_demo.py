@@ -256,7 +256,7 @@ def test_the_demo_shows_a_practice_template_without_touching_a_configured_folder
     assert own.is_file()
     assert runtime.settings.effective_templates_dir == own.parent
     templates = available_templates(runtime.settings.effective_templates_dir)
-    assert templates["dap_brief"].title == "Brief DAP (demo practice template)"
+    assert templates["dap_brief"].title == "Brief DAP (example)"
 
     seed(runtime, reset=True)  # the file is kept as it is (a practice may have edited it)
     assert own.is_file()

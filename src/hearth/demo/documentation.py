@@ -301,7 +301,7 @@ def seed_templates(ctx: DemoContext) -> None:
     doc = json.loads((BUILTIN / "dap.json").read_text(encoding="utf-8"))
     doc.update(
         key=DEMO_TEMPLATE_KEY,
-        title="Brief DAP (demo practice template)",
+        title="Brief DAP (example)",
         version="1.0.0",
         description=(
             "An example practice template: the built-in DAP sections under the practice's own "
