@@ -597,3 +597,74 @@ def test_a_prayer_to_be_taken_is_a_passive_wish():
     assert [(s.type, s.subtype, s.status) for s in risks] == [
         ("suicidal_ideation", "passive", "present")
     ]
+
+
+@pytest.mark.parametrize(
+    "question, text, rtype, status",
+    [
+        # hedged denials: "not exactly", a question back, doubt elsewhere in the utterance
+        (
+            None,
+            "I don't exactly cut myself, I just scratch until it bleeds.",
+            "self_harm",
+            "uncertain",
+        ),
+        (
+            None,
+            "She doesn't hit me, she just locks me out. Is that abuse?",
+            "abuse_neglect",
+            "uncertain",
+        ),
+        # epistemic modals and not knowing one's own capacity or intent
+        (
+            None,
+            "The scratches may be from me hurting myself, I really can't say.",
+            "self_harm",
+            "uncertain",
+        ),
+        (
+            None,
+            "I honestly don't know what I'm capable of with my stepdad.",
+            "harm_to_others",
+            "uncertain",
+        ),
+        (
+            None,
+            "I'm not sure I could stop myself if my brother starts again.",
+            "harm_to_others",
+            "uncertain",
+        ),
+        (
+            None,
+            "Part of me stares down from the bridge and I can't tell why.",
+            "suicidal_ideation",
+            "uncertain",
+        ),
+        (None, "Maybe someone is following me, or maybe not.", "psychosis", "uncertain"),
+        (
+            None,
+            "Perhaps I have a problem with the painkillers, who knows.",
+            "substance_risk",
+            "uncertain",
+        ),
+        # must stay present / denied
+        (None, "I don't know, I just cut my legs every night now.", "self_harm", "present"),
+        (None, "I would never hurt myself, that's just not me.", "self_harm", "denied"),
+        ("Do you hear voices?", "No, I can't say that I do.", "psychosis", "denied"),
+    ],
+)
+def test_hedge_families(question, text, rtype, status):
+    found = {(s.type, s.status) for s in risks(two_lines(text, question))}
+    assert (rtype, status) in found, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Everyone would be better off if the staff meeting were shorter.",
+        "I looked down from the bridge at the regatta, it was lovely.",
+        "I saw a man in the corner shop this morning.",
+    ],
+)
+def test_hedge_families_leave_plain_sentences_alone(text):
+    assert risks(two_lines(text)) == []

@@ -457,8 +457,11 @@ def _only_answer_negation(before: str) -> bool:
     return not compiled().negation_any.search(before[m.end() :])
 
 
+# a denial the client hedges: "probably not", "I don't think so?", "I don't exactly hurt myself"
 _NEG_HEDGE = re.compile(
-    r"\b(?:probably not|i don'?t think so|i can'?t be (?:sure|certain)|i doubt it|i hope not)\b"
+    r"\b(?:probably not|i don'?t think so|i can'?t be (?:sure|certain)|i doubt it|i hope not|"
+    r"(?:don'?t|do not|didn'?t|wouldn'?t|not|isn'?t|wasn'?t) (?:\w+ )?exactly|"
+    r"i wouldn'?t (?:really )?call it)\b"
 )
 _NEVER = re.compile(r"\b(?:never|not even|not ever|nobody has ever|no one has ever|none)\b")
 _FUTURE = re.compile(
@@ -611,6 +614,8 @@ def _modifier_status(
             return "historical", ["negated now, with a marker that it happened before"]
         if (hedged and not embedded) or _NEG_HEDGE.search(low):
             return "uncertain", ["negated but hedged"]
+        if c.uncertain_utterance.search(_mask_fillers(low)):
+            return "uncertain", ["a denial the client doubts elsewhere in the utterance"]
         if embedded:
             return "uncertain", ["an embedded question ('not sure if', 'don't know whether')"]
         return "denied", ["negated by the client"]
@@ -1098,6 +1103,13 @@ def _risk_signals(
             for g, s2, _ in judged
         ):
             continue  # doubt beats a plain statement of the same risk in the same sentence
+        if status == "denied" and any(
+            g.type == h.type
+            and s2 == "uncertain"
+            and (g.sentence == h.sentence or not r2[0].startswith("an embedded question"))
+            for g, s2, r2 in judged
+        ):
+            continue  # "He doesn't hit me, he just blocks the door. Is that abuse?": doubt wins
         if (
             h.type == "abuse_neglect"
             and status == "other_person"
