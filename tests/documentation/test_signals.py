@@ -668,3 +668,25 @@ def test_hedge_families(question, text, rtype, status):
 )
 def test_hedge_families_leave_plain_sentences_alone(text):
     assert risks(two_lines(text)) == []
+
+
+def test_practising_a_coping_exercise_is_not_rehearsing_suicide():
+    """The clinician asks about homework ("the breathing exercise we practised"); a yes to it
+    is no risk. Rehearsal questions need their object ("practised how you would do it")."""
+    t = assign_roles(
+        parse(
+            "Therapist: That sounds stressful, did you try the breathing exercise we practiced?\n"
+            "Client: Yes, I tried it twice and it helped me calm down a little.\n"
+        ),
+        clinician="Therapist",
+    )
+    assert [s for s in extract_signals(t) if s.kind == "risk"] == []
+    t = assign_roles(
+        parse(
+            "Therapist: Have you ever practised how you would do it?\n"
+            "Client: Yes, twice last week.\n"
+        ),
+        clinician="Therapist",
+    )
+    risks = [(s.type, s.status) for s in extract_signals(t) if s.kind == "risk"]
+    assert ("suicidal_ideation", "present") in risks

@@ -24,6 +24,8 @@ def test_the_demo_has_a_recorded_session_with_transcript_and_draft(runtime):
         assert "clinician" in transcript.speaker_roles.values()
         (note,) = s.scalars(select(Note).where(Note.transcript_id == transcript.id)).all()
         assert note.status == "draft"
+        # an everyday exchange about sleep and a breathing exercise: no risk alert
+        assert [x for x in (note.risk or {}).get("signals", []) if x.get("alert")] == []
         assert s.scalars(select(VoiceEnrollment)).one().seconds > 5
         rid, samples = rec.id, rec.samples_received
     pcm = AudioStore(runtime.settings.effective_media_dir).read_all(rid, AUDIO)
