@@ -253,3 +253,55 @@ def test_frames_lost_in_a_network_drop_are_sent_again_from_the_browser_store(
     with live_server.runtime.db.transaction() as s:
         rec = s.query(Recording).filter(Recording.session_id == ready_session).one()
         assert rec.gaps == 0 and rec.frames_received == rec.max_seq + 1
+
+
+def test_frames_unsent_when_the_page_reloads_are_sent_from_the_browser_store(
+    mic_page: Page, live_server: LiveServer, practice: SeededPractice, ready_session: str
+) -> None:
+    """Frames the network swallowed are still in IndexedDB when the clinician reloads the
+    page; the reloaded page sends them, offers to resume, and the recording has no gap."""
+    page = mic_page
+    swallowed: list[int] = []
+    connections: list[object] = []
+
+    def route(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+        connections.append(ws)
+        first = len(connections) == 1
+        frames_seen = [0]
+
+        def page_to_server(message: str | bytes) -> None:
+            if first and isinstance(message, bytes):
+                frames_seen[0] += 1
+                if frames_seen[0] > 8:
+                    swallowed.append(frames_seen[0])
+                    return  # never reaches the server, never acknowledged: the page keeps it
+            server.send(message)
+
+        ws.on_message(page_to_server)
+
+    page.route_web_socket("**/ws/recordings/**", route)
+    sign_in_to_dashboard(page, practice.clinician.email, practice.clinician.password)
+    page.goto(f"/sessions/{ready_session}")
+    panel = page.locator("#recording")
+    panel.get_by_role("button", name="Record", exact=True).click()
+    expect(panel.get_by_role("button", name="Pause")).to_be_visible()
+    poll_with_page(page, lambda: len(swallowed) >= 6, what="six swallowed frames")
+
+    page.reload()
+    panel = page.locator("#recording")
+    expect(panel.locator("p[data-status]")).to_contain_text("This recording is open")
+    poll_with_page(page, lambda: len(connections) >= 2, what="the reloaded page to connect")
+    poll_with_page(
+        page,
+        lambda: frames_received(live_server, ready_session) >= 8 + len(swallowed),
+        what="the swallowed frames, sent again after the reload",
+    )
+    panel.get_by_role("button", name="Stop").click()
+    expect(page.locator("#recording [data-recording-status]").first).to_have_attribute(
+        "data-recording-status", "transcribed", timeout=TRANSCRIBE_TIMEOUT_MS
+    )
+    with live_server.runtime.db.transaction() as s:
+        rec = s.query(Recording).filter(Recording.session_id == ready_session).one()
+        assert rec.gaps == 0 and rec.frames_received == rec.max_seq + 1
+        assert rec.frames_received >= 8 + len(swallowed)
