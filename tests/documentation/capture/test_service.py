@@ -216,3 +216,22 @@ def test_revoked_consent_is_what_practice_records(runtime, world):
         p = principal_of(s, world.clinician_user)
         practice.revoke_consent(s, p, world.client_id, "recording")
         assert not service.recording_gate(s, world.session_id).allowed
+
+
+@pytest.mark.parametrize(
+    ("kind", "clients", "voices"),
+    [
+        ("individual", 1, 2),
+        ("couples", 2, 3),
+        ("family_with_client", 3, 4),
+        ("family_without_client", 1, 3),  # two relatives at least, without the client
+        ("group", 12, 8),  # more voices than can be told apart: the clinician fixes lines
+    ],
+)
+def test_how_many_voices_to_separate(monkeypatch, kind, clients, voices):
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(
+        service.docs, "session_client_ids", lambda db, sid: [f"c{i}" for i in range(clients)]
+    )
+    assert service.speakers_for(None, SimpleNamespace(id="s1", session_kind=kind)) == voices
