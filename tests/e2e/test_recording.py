@@ -204,55 +204,73 @@ def poll_with_page(page: Page, check: Callable[[], object], *, what: str) -> Non
         page.wait_for_timeout(50)  # polling interval that also runs Playwright's callbacks
 
 
-def test_frames_lost_in_a_network_drop_are_sent_again_from_the_browser_store(
-    mic_page: Page, live_server: LiveServer, practice: SeededPractice, ready_session: str
-) -> None:
-    """The connection drops frames, then breaks; the page reconnects by itself and sends
-    what was never acknowledged from IndexedDB, so the recording has no gap."""
-    page = mic_page
-    dropped: list[int] = []
-    connections: list[object] = []
+class LossyConnection:
+    """A WebSocket route whose first connection passes the first `keep` frames and swallows
+    the rest (never acknowledged, so the page keeps them); with `break_after`, it then closes
+    that connection after swallowing that many. Later connections pass everything."""
 
-    def route(ws: WebSocketRoute) -> None:
+    def __init__(self, page: Page, *, keep: int = 8, break_after: int | None = None) -> None:
+        self.keep, self.break_after = keep, break_after
+        self.swallowed: list[int] = []
+        self.connections = 0
+        page.route_web_socket("**/ws/recordings/**", self.route)
+
+    def route(self, ws: WebSocketRoute) -> None:
         server = ws.connect_to_server()
-        connections.append(ws)
-        first = len(connections) == 1
-        frames = [0]
+        self.connections += 1
+        first = self.connections == 1
+        seen = [0]
 
         def page_to_server(message: str | bytes) -> None:
             if first and isinstance(message, bytes):
-                frames[0] += 1
-                if frames[0] > 8:  # the network swallows these frames, then breaks
-                    dropped.append(frames[0])
-                    if len(dropped) == 6:
+                seen[0] += 1
+                if seen[0] > self.keep:
+                    self.swallowed.append(seen[0])
+                    if len(self.swallowed) == self.break_after:
                         ws.close(code=4000, reason="network gone")
                     return
             server.send(message)
 
         ws.on_message(page_to_server)
 
-    page.route_web_socket("**/ws/recordings/**", route)
+
+def start_recording_in_the_page(page: Page, practice: SeededPractice, session_id: str) -> None:
     sign_in_to_dashboard(page, practice.clinician.email, practice.clinician.password)
-    page.goto(f"/sessions/{ready_session}")
+    page.goto(f"/sessions/{session_id}")
     panel = page.locator("#recording")
     panel.get_by_role("button", name="Record", exact=True).click()
     expect(panel.get_by_role("button", name="Pause")).to_be_visible()
+
+
+def stop_and_find_no_gap(page: Page, live_server: LiveServer, session_id: str) -> Recording:
+    page.locator("#recording").get_by_role("button", name="Stop").click()
+    expect(page.locator("#recording [data-recording-status]").first).to_have_attribute(
+        "data-recording-status", "transcribed", timeout=TRANSCRIBE_TIMEOUT_MS
+    )
+    with live_server.runtime.db.transaction() as s:
+        rec = s.query(Recording).filter(Recording.session_id == session_id).one()
+        assert rec.gaps == 0 and rec.frames_received == rec.max_seq + 1
+        return rec
+
+
+def test_frames_lost_in_a_network_drop_are_sent_again_from_the_browser_store(
+    mic_page: Page, live_server: LiveServer, practice: SeededPractice, ready_session: str
+) -> None:
+    """The connection drops frames, then breaks; the page reconnects by itself and sends
+    what was never acknowledged from IndexedDB, so the recording has no gap."""
+    page = mic_page
+    net = LossyConnection(page, keep=8, break_after=6)
+    start_recording_in_the_page(page, practice, ready_session)
     # Playwright runs the route's callbacks only while this thread is inside Playwright, so
     # the waits poll through the page rather than sleeping.
-    poll_with_page(page, lambda: len(connections) >= 2, what="the page to reconnect")
+    poll_with_page(page, lambda: net.connections >= 2, what="the page to reconnect")
     poll_with_page(
         page,
         lambda: frames_received(live_server, ready_session) >= 24,
         what="24 frames after the reconnect",
     )
-    panel.get_by_role("button", name="Stop").click()
-    expect(page.locator("#recording [data-recording-status]").first).to_have_attribute(
-        "data-recording-status", "transcribed", timeout=TRANSCRIBE_TIMEOUT_MS
-    )
-    assert len(dropped) == 6
-    with live_server.runtime.db.transaction() as s:
-        rec = s.query(Recording).filter(Recording.session_id == ready_session).one()
-        assert rec.gaps == 0 and rec.frames_received == rec.max_seq + 1
+    stop_and_find_no_gap(page, live_server, ready_session)
+    assert len(net.swallowed) == 6
 
 
 def test_frames_unsent_when_the_page_reloads_are_sent_from_the_browser_store(
@@ -261,47 +279,17 @@ def test_frames_unsent_when_the_page_reloads_are_sent_from_the_browser_store(
     """Frames the network swallowed are still in IndexedDB when the clinician reloads the
     page; the reloaded page sends them, offers to resume, and the recording has no gap."""
     page = mic_page
-    swallowed: list[int] = []
-    connections: list[object] = []
-
-    def route(ws: WebSocketRoute) -> None:
-        server = ws.connect_to_server()
-        connections.append(ws)
-        first = len(connections) == 1
-        frames_seen = [0]
-
-        def page_to_server(message: str | bytes) -> None:
-            if first and isinstance(message, bytes):
-                frames_seen[0] += 1
-                if frames_seen[0] > 8:
-                    swallowed.append(frames_seen[0])
-                    return  # never reaches the server, never acknowledged: the page keeps it
-            server.send(message)
-
-        ws.on_message(page_to_server)
-
-    page.route_web_socket("**/ws/recordings/**", route)
-    sign_in_to_dashboard(page, practice.clinician.email, practice.clinician.password)
-    page.goto(f"/sessions/{ready_session}")
-    panel = page.locator("#recording")
-    panel.get_by_role("button", name="Record", exact=True).click()
-    expect(panel.get_by_role("button", name="Pause")).to_be_visible()
-    poll_with_page(page, lambda: len(swallowed) >= 6, what="six swallowed frames")
+    net = LossyConnection(page, keep=8)
+    start_recording_in_the_page(page, practice, ready_session)
+    poll_with_page(page, lambda: len(net.swallowed) >= 6, what="six swallowed frames")
 
     page.reload()
-    panel = page.locator("#recording")
-    expect(panel.locator("p[data-status]")).to_contain_text("This recording is open")
-    poll_with_page(page, lambda: len(connections) >= 2, what="the reloaded page to connect")
+    expect(page.locator("#recording p[data-status]")).to_contain_text("This recording is open")
+    poll_with_page(page, lambda: net.connections >= 2, what="the reloaded page to connect")
     poll_with_page(
         page,
-        lambda: frames_received(live_server, ready_session) >= 8 + len(swallowed),
+        lambda: frames_received(live_server, ready_session) >= 8 + len(net.swallowed),
         what="the swallowed frames, sent again after the reload",
     )
-    panel.get_by_role("button", name="Stop").click()
-    expect(page.locator("#recording [data-recording-status]").first).to_have_attribute(
-        "data-recording-status", "transcribed", timeout=TRANSCRIBE_TIMEOUT_MS
-    )
-    with live_server.runtime.db.transaction() as s:
-        rec = s.query(Recording).filter(Recording.session_id == ready_session).one()
-        assert rec.gaps == 0 and rec.frames_received == rec.max_seq + 1
-        assert rec.frames_received >= 8 + len(swallowed)
+    rec = stop_and_find_no_gap(page, live_server, ready_session)
+    assert rec.frames_received >= 8 + len(net.swallowed)
