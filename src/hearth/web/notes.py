@@ -8,7 +8,7 @@ answers 409 with a message the page shows, and the text stays on the page.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -262,6 +262,33 @@ def note_autosave(
     return render(request, "documentation/_saved.html", ctx)
 
 
+def _note_action(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    note_id: str,
+    *,
+    action: str,
+    work: Callable[[], object],
+    refused: str,
+    error_key: str,
+    anchor: str = "",
+    **keep: Any,
+) -> Response:
+    """Sign, co-sign or add to a note; audited either way, the note page again on refusal
+    (with what the user typed in ``keep``)."""
+    try:
+        work()
+    except (Conflict, Invalid, Forbidden) as e:
+        db.rollback()
+        audit(request, action, record_type="note", record_ids=[note_id], outcome=refused)
+        return _note_page(
+            request, db, principal, note_id, status_code=e.status, **{error_key: e.message}, **keep
+        )
+    audit(request, action, record_type="note", record_ids=[note_id])
+    return see_other(f"/notes/{note_id}{anchor}")
+
+
 @router.post("/notes/{note_id}/sign", response_class=HTMLResponse)
 def note_sign(
     request: Request,
@@ -273,25 +300,20 @@ def note_sign(
     factors: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Sign a draft with the password again, confirming the complexity factors chosen."""
-    try:
-        note = docs.sign_note(
-            db,
-            principal,
-            note_id,
-            password=password,
-            options=SignOptions(
-                late_entry_hours=rt.settings.late_entry_hours,
-                confirmed_factors=frozenset(f for f in factors or [] if f),
-            ),
-        )
-    except (Conflict, Invalid, Forbidden) as e:
-        db.rollback()
-        audit(request, "note.sign", record_type="note", record_ids=[note_id], outcome="denied")
-        return _note_page(
-            request, db, principal, note_id, status_code=e.status, sign_error=e.message
-        )
-    audit(request, "note.sign", record_type="note", record_ids=[note.id])
-    return see_other(f"/notes/{note.id}")
+    options = SignOptions(
+        late_entry_hours=rt.settings.late_entry_hours,
+        confirmed_factors=frozenset(f for f in factors or [] if f),
+    )
+    return _note_action(
+        request,
+        db,
+        principal,
+        note_id,
+        action="note.sign",
+        work=lambda: docs.sign_note(db, principal, note_id, password=password, options=options),
+        refused="denied",
+        error_key="sign_error",
+    )
 
 
 @router.post("/notes/{note_id}/cosign", response_class=HTMLResponse)
@@ -303,16 +325,16 @@ def note_cosign(
     password: Annotated[str, Form()] = "",
 ) -> Response:
     """The supervisor's co-signature (password again)."""
-    try:
-        note = docs.cosign_note(db, principal, note_id, password=password)
-    except (Conflict, Forbidden) as e:
-        db.rollback()
-        audit(request, "note.cosign", record_type="note", record_ids=[note_id], outcome="denied")
-        return _note_page(
-            request, db, principal, note_id, status_code=e.status, cosign_error=e.message
-        )
-    audit(request, "note.cosign", record_type="note", record_ids=[note.id])
-    return see_other(f"/notes/{note.id}")
+    return _note_action(
+        request,
+        db,
+        principal,
+        note_id,
+        action="note.cosign",
+        work=lambda: docs.cosign_note(db, principal, note_id, password=password),
+        refused="denied",
+        error_key="cosign_error",
+    )
 
 
 @router.post("/notes/{note_id}/addenda", response_class=HTMLResponse)
@@ -325,21 +347,17 @@ def note_addendum(
     body: Annotated[str, Form()] = "",
 ) -> Response:
     """Add an addendum to a signed note."""
-    try:
-        docs.add_addendum(
+    return _note_action(
+        request,
+        db,
+        principal,
+        note_id,
+        action="note.addendum",
+        work=lambda: docs.add_addendum(
             db, principal, note_id, body=body, late_entry_hours=rt.settings.late_entry_hours
-        )
-    except (Conflict, Invalid, Forbidden) as e:
-        db.rollback()
-        audit(request, "note.addendum", record_type="note", record_ids=[note_id], outcome="error")
-        return _note_page(
-            request,
-            db,
-            principal,
-            note_id,
-            status_code=e.status,
-            addendum_error=e.message,
-            addendum_text=body,
-        )
-    audit(request, "note.addendum", record_type="note", record_ids=[note_id])
-    return see_other(f"/notes/{note_id}#addenda")
+        ),
+        refused="error",
+        error_key="addendum_error",
+        anchor="#addenda",
+        addendum_text=body,
+    )
