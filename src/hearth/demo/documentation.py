@@ -218,6 +218,34 @@ def _sign(db: Session, principal: Principal, note: Note) -> None:
         log.warning("demo note %s left unsigned: the demo password no longer works", note.id)
 
 
+def _drafted(
+    ctx: DemoContext,
+    who: Principal,
+    client: str,
+    day: dt.date,
+    times: tuple[str, str],
+    transcript: tuple[str, str],
+    template: str,
+    **session: str,
+) -> Note:
+    """A session of one client (``times`` local start and end), its imported transcript
+    (text, file name) and the note drafted from it."""
+    db = ctx.session
+    session_row = docs.create_session(
+        db,
+        who,
+        client_ids=[ctx.client_id(client)],
+        session_kind="individual",
+        started_at=ctx.local(day, times[0]),
+        ended_at=ctx.local(day, times[1]),
+        **session,
+    )
+    text, filename = transcript
+    docs.import_transcript(db, who, session_row.id, text=text, filename=filename)
+    (note,) = docs.draft_for_session(db, who, session_row.id, template=template)
+    return note
+
+
 def seed_notes(ctx: DemoContext) -> None:
     """Sessions with synthetic transcripts, a draft to review, signed notes, a plan."""
     db = ctx.session
@@ -225,61 +253,53 @@ def seed_notes(ctx: DemoContext) -> None:
     riley = ctx.principal("clinician")
     yesterday = ctx.today - dt.timedelta(days=1)
     two_days_ago = ctx.today - dt.timedelta(days=2)
+    video_at_home = {"modality": "video", "client_location": "home"}
 
     # Ada Demobrook: plan first, so the note links to the goal it touches; signed, addendum.
     ada = ctx.client_id("Demobrook")
     docs.create_plan(db, owner, ada, ADA_PLAN, review_date=ctx.today + dt.timedelta(days=60))
-    session_row = docs.create_session(
-        db,
+    ada_note = _drafted(
+        ctx,
         owner,
-        client_ids=[ada],
-        session_kind="individual",
-        modality="video",
-        client_location="home",
-        started_at=ctx.local(yesterday, "10:00"),
-        ended_at=ctx.local(yesterday, "10:53"),
+        "Demobrook",
+        yesterday,
+        ("10:00", "10:53"),
+        (ADA_SESSION_VTT, "ada-demobrook-zoom.vtt"),
+        "soap",
+        **video_at_home,
     )
-    docs.import_transcript(
-        db, owner, session_row.id, text=ADA_SESSION_VTT, filename="ada-demobrook-zoom.vtt"
-    )
-    (ada_note,) = docs.draft_for_session(db, owner, session_row.id, template="soap")
     ada_note = _resolve_and_accept(db, owner, ada_note)
     _sign(db, owner, ada_note)
     if ada_note.status != "draft":
         docs.add_addendum(db, owner, ada_note.id, body=ADA_ADDENDUM)
 
     # Fay Demonash: a DAP draft awaiting Riley's review, with one flagged statement.
-    fay = ctx.client_id("Demonash")
-    session_row = docs.create_session(
-        db,
+    fay_note = _drafted(
+        ctx,
         riley,
-        client_ids=[fay],
-        session_kind="individual",
+        "Demonash",
+        yesterday,
+        ("16:00", "16:50"),
+        (FAY_SESSION_TEXT, "fay.txt"),
+        "dap",
         modality="in_person",
-        started_at=ctx.local(yesterday, "16:00"),
-        ended_at=ctx.local(yesterday, "16:50"),
     )
-    docs.import_transcript(db, riley, session_row.id, text=FAY_SESSION_TEXT, filename="fay.txt")
-    (fay_note,) = docs.draft_for_session(db, riley, session_row.id, template="dap")
     content = fay_note.content
     data_section = next(s for s in content["sections"] if s["key"] == "data")
     data_section["statements"].append({"id": "demo-flag", "text": FAY_UNSUPPORTED})
     docs.autosave(db, riley, fay_note.id, content=content, version=fay_note.version)
 
     # Hana Demoquist: Riley is supervised, so the signed note waits for Sam Demo's co-signature.
-    hana = ctx.client_id("Demoquist")
-    session_row = docs.create_session(
-        db,
+    hana_note = _drafted(
+        ctx,
         riley,
-        client_ids=[hana],
-        session_kind="individual",
-        modality="video",
-        client_location="home",
-        started_at=ctx.local(two_days_ago, "14:00"),
-        ended_at=ctx.local(two_days_ago, "14:45"),
+        "Demoquist",
+        two_days_ago,
+        ("14:00", "14:45"),
+        (HANA_SESSION_SRT, "hana.srt"),
+        "birp",
+        **video_at_home,
     )
-    docs.import_transcript(db, riley, session_row.id, text=HANA_SESSION_SRT, filename="hana.srt")
-    (hana_note,) = docs.draft_for_session(db, riley, session_row.id, template="birp")
     _sign(db, riley, _resolve_and_accept(db, riley, hana_note))
 
 
