@@ -8,7 +8,6 @@ here and streams the audio to the WebSocket named in the answer.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Request, UploadFile, status
@@ -17,9 +16,9 @@ from pydantic import BaseModel, ConfigDict
 from hearth.db import utcnow
 from hearth.documentation.capture import service
 from hearth.documentation.capture.models import Recording
-from hearth.documentation.capture.pages import store_of
+from hearth.documentation.capture.pages import keep_upload, store_of
 from hearth.documentation.capture.ws import PATH
-from hearth.errors import Invalid, Unauthenticated
+from hearth.errors import Unauthenticated
 from hearth.web.deps import CurrentUser, Db, Rt, audit
 from hearth.web.errors import API_ERRORS
 
@@ -140,18 +139,8 @@ def upload(
     file: Annotated[UploadFile, File(description="WAV, MP3, M4A, WebM/Opus or OGG")],
 ) -> Recording:
     """Upload a recording: checked, kept encrypted, then transcribed by a job."""
-    if not file.filename:
-        raise Invalid("choose an audio file to upload", where="file")
     try:
-        rec = service.upload_recording(
-            db,
-            principal,
-            store_of(rt),
-            session_id,
-            fileobj=file.file,
-            filename=PurePath(file.filename).name,
-            now=utcnow(),
-        )
+        rec = keep_upload(db, rt, principal, session_id, file)
     except Exception:
         audit(
             request,

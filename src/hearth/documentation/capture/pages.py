@@ -204,6 +204,23 @@ def _problem(
     )
 
 
+def keep_upload(
+    db: Session, rt: Runtime, principal: Principal, session_id: str, file: UploadFile | None
+) -> Recording:
+    """An uploaded file (page or API), checked and kept encrypted; its transcription queued."""
+    if file is None or not file.filename:
+        raise Invalid("choose an audio file to upload", where="file")
+    return service.upload_recording(
+        db,
+        principal,
+        store_of(rt),
+        session_id,
+        fileobj=file.file,
+        filename=PurePath(file.filename).name,
+        now=utcnow(),
+    )
+
+
 @router.post("/sessions/{session_id}/recordings/upload", response_class=HTMLResponse)
 def upload(
     request: Request,
@@ -215,17 +232,7 @@ def upload(
 ) -> Response:
     """Upload a recording (WAV, MP3, M4A, WebM/Opus, OGG): kept encrypted, then transcribed."""
     try:
-        if file is None or not file.filename:
-            raise Invalid("choose an audio file to upload", where="file")
-        rec = service.upload_recording(
-            db,
-            principal,
-            store_of(rt),
-            session_id,
-            fileobj=file.file,
-            filename=PurePath(file.filename).name,
-            now=utcnow(),
-        )
+        rec = keep_upload(db, rt, principal, session_id, file)
     except (Invalid, ConsentRequired) as e:
         db.rollback()
         audit(
